@@ -1,0 +1,415 @@
+"""The board's automerge document: typed reads and writes of records.
+
+Layout (one document per team)::
+
+    ROOT
+      schema: int                      document schema version
+      team:   {id, name, values[], created_by, ...}
+      members | streams | roles | goals | commitments | agreements | checkins | reviews | focus:
+              {record id: {field: scalar | [scalars] | {..} , _history: [{at, by, action, changes}]}}
+
+Fields are plain scalars (no automerge Text: it is slow to load); lists of ids are lists,
+so concurrent additions merge. Every record keeps its own ``_history`` list, which is
+how "who changed what and when" is readable from the board itself: automerge
+transactions here carry neither author nor time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from automerge import core as am
+
+from board.model import COLLECTIONS, BoardError, HistoryEntry
+
+SCHEMA_VERSION = 1
+HISTORY_KEY = "_history"
+Heads = list[bytes]
+
+
+class NewerSchema(BoardError):
+    """The document was written by a newer teamboard."""
+
+
+def encode_apply_message(changes: list[bytes]) -> am.Message:
+    """A sync message that carries only ``changes``.
+
+    automerge's Python binding has no ``apply_changes``; receiving a sync message that
+    holds the changes applies them, in any order, ignoring duplicates and queueing those
+    whose dependencies have not arrived yet. Wire format: automerge sync message v1
+    (0x42, heads, need, have, changes), each list prefixed by its LEB128 length.
+    """
+    buf = bytearray([0x42])
+    buf += _uleb(0) + _uleb(0) + _uleb(0)
+    buf += _uleb(len(changes))
+    for change in changes:
+        buf += _uleb(len(change))
+        buf += change
+    return am.Message.decode(bytes(buf))
+
+
+def _uleb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def heads_hex(heads: Heads) -> list[str]:
+    return sorted(h.hex() for h in heads)
+
+
+def heads_from_hex(values: list[str]) -> Heads:
+    return [bytes.fromhex(v) for v in values]
+
+
+# Patch paths look like: path: [(Root, Map("goals")), (Id(..), Map("abc1")), ...]
+_PATH_RE = re.compile(r'path: \[\(Root, Map\("([^"]+)"\)\)(?:, \(Id\([^)]*\)\), Map\("([^"]+)"\)\))?')
+_KEY_RE = re.compile(r'action: PutMap \{ key: "([^"]+)"')
+
+
+class BoardDocument:
+    """Typed access to one team's automerge document."""
+
+    def __init__(self, doc: am.Document) -> None:
+        self.doc = doc
+        version = self._root_scalar("schema")
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise NewerSchema(
+                f"this board was written by a newer teamboard (document schema {version}, "
+                f"this program knows {SCHEMA_VERSION}); upgrade teamboard"
+            )
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def create(cls, actor: bytes, team: dict[str, Any]) -> BoardDocument:
+        """A new board holding ``team`` and the empty collections."""
+        doc = am.Document(actor_id=actor)
+        with doc.transaction() as tx:
+            tx.put(am.ROOT, "schema", am.ScalarType.Int, SCHEMA_VERSION)
+            team_obj = tx.put_object(am.ROOT, "team", am.ObjType.Map)
+            _write_fields(tx, team_obj, team)
+            for name in COLLECTIONS:
+                if name != "team":
+                    tx.put_object(am.ROOT, name, am.ObjType.Map)
+        return cls(doc)
+
+    @classmethod
+    def empty(cls, actor: bytes) -> BoardDocument:
+        """A document with nothing in it yet (a joining member, before the first sync)."""
+        return cls(am.Document(actor_id=actor))
+
+    @classmethod
+    def load(cls, data: bytes, actor: bytes) -> BoardDocument:
+        """Load a snapshot, optionally followed by raw change bytes."""
+        doc = am.Document.load(data)
+        doc.set_actor(actor)
+        return cls(doc)
+
+    def save(self) -> bytes:
+        return self.doc.save()
+
+    def fork(self, actor: bytes) -> BoardDocument:
+        doc = self.doc.fork()
+        doc.set_actor(actor)
+        return BoardDocument(doc)
+
+    # ------------------------------------------------------------------ changes
+    def heads(self) -> Heads:
+        return self.doc.get_heads()
+
+    def changes_since(self, heads: Heads) -> list[Any]:
+        return self.doc.get_changes(heads)
+
+    def apply_changes(self, changes: list[bytes]) -> None:
+        """Apply raw automerge changes (any order; duplicates are ignored)."""
+        if changes:
+            self.doc.receive_sync_message(am.SyncState(), encode_apply_message(changes))
+            self._check_schema()
+
+    def _check_schema(self) -> None:
+        version = self._root_scalar("schema")
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise NewerSchema(
+                f"a peer wrote this board with a newer teamboard (schema {version}); upgrade"
+            )
+
+    def touched_since(self, before: Heads) -> set[tuple[str, str]] | None:
+        """(collection, id) of every record changed between ``before`` and now.
+
+        Returns None when the change set cannot be attributed to records (the caller then
+        rebuilds everything).
+        """
+        touched: set[tuple[str, str]] = set()
+        for patch in self.doc.diff(before, self.doc.get_heads()):
+            text = repr(patch)
+            match = _PATH_RE.search(text)
+            if not match:
+                key = _KEY_RE.search(text)
+                if "path: []" in text and key:  # a root key: a whole collection appeared
+                    if key.group(1) in COLLECTIONS:
+                        return None
+                    continue
+                return None
+            collection, record_id = match.group(1), match.group(2)
+            if collection == "team":
+                touched.add(("team", "team"))
+                continue
+            if record_id is None:
+                key = _KEY_RE.search(text)
+                if not key:
+                    return None
+                record_id = key.group(1)
+            touched.add((collection, record_id))
+        return touched
+
+    # ------------------------------------------------------------------ reads
+    def _root_scalar(self, key: str) -> Any:
+        got = self.doc.get(am.ROOT, key)
+        if got is None or isinstance(got[0], am.ObjType):
+            return None
+        return got[0][1]
+
+    @property
+    def initialized(self) -> bool:
+        return self.doc.get(am.ROOT, "team") is not None
+
+    def _collection(self, name: str, heads: Heads | None = None) -> bytes | None:
+        got = self.doc.get(am.ROOT, name, heads) if heads else self.doc.get(am.ROOT, name)
+        return None if got is None else got[1]
+
+    def team(self, heads: Heads | None = None) -> dict[str, Any]:
+        obj = self._collection("team", heads)
+        if obj is None:
+            return {}
+        data = _read(self.doc, obj, heads)
+        data.pop(HISTORY_KEY, None)
+        return data
+
+    def ids(self, collection: str, heads: Heads | None = None) -> list[str]:
+        obj = self._collection(collection, heads)
+        if obj is None:
+            return []
+        return self.doc.keys(obj, heads) if heads else self.doc.keys(obj)
+
+    def read(
+        self, collection: str, record_id: str, heads: Heads | None = None
+    ) -> dict[str, Any] | None:
+        """The record's fields as plain Python values (without its history), or None."""
+        if collection == "team":
+            return self.team(heads) or None
+        obj = self._collection(collection, heads)
+        if obj is None:
+            return None
+        got = self.doc.get(obj, record_id, heads) if heads else self.doc.get(obj, record_id)
+        if got is None:
+            return None
+        data = _read(self.doc, got[1], heads, skip=HISTORY_KEY)
+        data["id"] = record_id
+        return data
+
+    def read_all(self, collection: str, heads: Heads | None = None) -> Iterator[dict[str, Any]]:
+        for record_id in self.ids(collection, heads):
+            data = self.read(collection, record_id, heads)
+            if data is not None:
+                yield data
+
+    def history(self, collection: str, record_id: str) -> list[HistoryEntry]:
+        """Attributed changes of one record, oldest first."""
+        if collection == "team":
+            obj = self._collection("team")
+        else:
+            parent = self._collection(collection)
+            got = None if parent is None else self.doc.get(parent, record_id)
+            obj = None if got is None else got[1]
+        if obj is None:
+            return []
+        got = self.doc.get(obj, HISTORY_KEY)
+        if got is None:
+            return []
+        entries = []
+        for raw in _read_value(self.doc, got[0], got[1], None) or []:
+            if not isinstance(raw, dict):
+                continue
+            try:
+                changes = json.loads(raw.get("changes") or "{}")
+            except ValueError:
+                changes = {}
+            entries.append(
+                HistoryEntry(
+                    item=record_id,
+                    type=collection,
+                    at=str(raw.get("at", "")),
+                    by=str(raw.get("by", "")),
+                    action=str(raw.get("action", "")),
+                    changes=changes if isinstance(changes, dict) else {},
+                )
+            )
+        # List order is causal for one writer; merged entries from several writers are
+        # interleaved by time, the list position breaking ties.
+        order = {id(e): i for i, e in enumerate(entries)}
+        entries.sort(key=lambda e: (e.at, order[id(e)]))
+        return entries
+
+    # ------------------------------------------------------------------ writes
+    @contextmanager
+    def transaction(self) -> Iterator[BoardTransaction]:
+        """One automerge transaction (one change) for one use case."""
+        with self.doc.transaction() as tx:
+            yield BoardTransaction(self, tx)
+
+
+class BoardTransaction:
+    """Writes of one use case, inside one automerge transaction."""
+
+    def __init__(self, board: BoardDocument, tx: Any) -> None:
+        self.board = board
+        self.tx = tx
+
+    def _collection(self, name: str) -> bytes:
+        got = self.tx.get(am.ROOT, name)
+        if got is None:
+            got_obj = self.tx.put_object(am.ROOT, name, am.ObjType.Map)
+            return bytes(got_obj)
+        return bytes(got[1])
+
+    def _record_obj(self, collection: str, record_id: str) -> bytes | None:
+        if collection == "team":
+            got = self.tx.get(am.ROOT, "team")
+            return None if got is None else bytes(got[1])
+        got = self.tx.get(self._collection(collection), record_id)
+        return None if got is None else bytes(got[1])
+
+    def create(self, collection: str, record_id: str, fields: dict[str, Any]) -> None:
+        parent = self._collection(collection)
+        obj = self.tx.put_object(parent, record_id, am.ObjType.Map)
+        _write_fields(self.tx, obj, {k: v for k, v in fields.items() if k not in ("id", "type")})
+        self.tx.put_object(obj, HISTORY_KEY, am.ObjType.List)
+
+    def update(self, collection: str, record_id: str, fields: dict[str, Any]) -> None:
+        obj = self._record_obj(collection, record_id)
+        if obj is None:
+            raise BoardError(f"no {collection} record {record_id}")
+        for key, value in fields.items():
+            if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+                _merge_list(self.tx, obj, key, value)
+            elif isinstance(value, dict) and key == "consents":
+                _merge_map(self.tx, obj, key, value)
+            else:
+                _put_value(self.tx, obj, key, value)
+
+    def log(self, collection: str, record_id: str, entry: HistoryEntry) -> None:
+        obj = self._record_obj(collection, record_id)
+        if obj is None:
+            raise BoardError(f"no {collection} record {record_id}")
+        got = self.tx.get(obj, HISTORY_KEY)
+        hist = bytes(got[1]) if got is not None else self.tx.put_object(obj, HISTORY_KEY, am.ObjType.List)
+        item = self.tx.insert_object(hist, self.tx.length(hist), am.ObjType.Map)
+        _write_fields(
+            self.tx,
+            item,
+            {
+                "at": entry.at,
+                "by": entry.by,
+                "action": entry.action,
+                "changes": json.dumps(entry.changes, sort_keys=True, default=str),
+            },
+        )
+
+
+# ---------------------------------------------------------------------- value coding
+
+
+def _scalar(value: Any) -> tuple[Any, Any]:
+    if value is None:
+        return am.ScalarType.Null, None
+    if isinstance(value, bool):
+        return am.ScalarType.Boolean, value
+    if isinstance(value, int):
+        return am.ScalarType.Int, value
+    if isinstance(value, float):
+        return am.ScalarType.F64, value
+    if isinstance(value, str):
+        return am.ScalarType.Str, value
+    raise TypeError(f"cannot store {type(value).__name__} in the board")
+
+
+def _put_value(tx: Any, obj: bytes, key: str | int, value: Any, insert: bool = False) -> None:
+    if isinstance(value, dict):
+        child = (tx.insert_object if insert else tx.put_object)(obj, key, am.ObjType.Map)
+        _write_fields(tx, child, value)
+    elif isinstance(value, list):
+        child = (tx.insert_object if insert else tx.put_object)(obj, key, am.ObjType.List)
+        for index, element in enumerate(value):
+            _put_value(tx, child, index, element, insert=True)
+    else:
+        kind, scalar = _scalar(value)
+        (tx.insert if insert else tx.put)(obj, key, kind, scalar)
+
+
+def _write_fields(tx: Any, obj: bytes, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        _put_value(tx, obj, key, value)
+
+
+def _merge_list(tx: Any, obj: bytes, key: str, new: list[Any]) -> None:
+    """Make the list at ``key`` equal ``new`` by removing and appending elements, so that
+    concurrent additions on another copy survive the merge."""
+    got = tx.get(obj, key)
+    if got is None or not isinstance(got[0], am.ObjType) or got[0] != am.ObjType.List:
+        _put_value(tx, obj, key, new)
+        return
+    lst = got[1]
+    current = [v[1] if not isinstance(v, am.ObjType) else None for v, _ in tx.values(lst)]
+    wanted = list(new)
+    for index in range(len(current) - 1, -1, -1):
+        if current[index] not in wanted:
+            tx.delete(lst, index)
+            del current[index]
+    for value in wanted:
+        if value not in current:
+            kind, scalar = _scalar(value)
+            tx.insert(lst, len(current), kind, scalar)
+            current.append(value)
+
+
+def _merge_map(tx: Any, obj: bytes, key: str, new: dict[str, Any]) -> None:
+    got = tx.get(obj, key)
+    if got is None or got[0] != am.ObjType.Map:
+        _put_value(tx, obj, key, new)
+        return
+    child = got[1]
+    for k, v in new.items():
+        _put_value(tx, child, k, v)
+
+
+def _read_value(doc: Any, value: Any, obj_id: bytes, heads: Heads | None) -> Any:
+    if isinstance(value, am.ObjType):
+        if value == am.ObjType.Map:
+            return _read(doc, obj_id, heads)
+        if value == am.ObjType.List:
+            items = doc.values(obj_id, heads) if heads else doc.values(obj_id)
+            return [_read_value(doc, v, i, heads) for v, i in items]
+        return doc.text(obj_id, heads) if heads else doc.text(obj_id)
+    return value[1]
+
+
+def _read(doc: Any, obj_id: bytes, heads: Heads | None, skip: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    keys = doc.keys(obj_id, heads) if heads else doc.keys(obj_id)
+    for key in keys:
+        if key == skip:
+            continue
+        got = doc.get(obj_id, key, heads) if heads else doc.get(obj_id, key)
+        if got is not None:
+            out[key] = _read_value(doc, got[0], got[1], heads)
+    return out

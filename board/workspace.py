@@ -1,0 +1,101 @@
+"""The composition root: opens a home directory and wires identity, store, document and
+service (and, when asked, the sync node). The CLI and the UI both start here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+from board import readmodel
+from board.model import BoardError
+from board.service import BoardService, Clock
+from storage.store import Store, StoreError
+from sync.identity import Identity, IdentityError
+
+DB_FILE = "board.db"
+
+
+class HomeError(BoardError):
+    """The home cannot be opened (no board yet, damaged files, unsafe key)."""
+
+
+def default_home() -> Path:
+    """``$TEAMBOARD_HOME`` or the platform's user data directory."""
+    env = os.environ.get("TEAMBOARD_HOME")
+    return Path(env) if env else Path(platformdirs.user_data_dir("teamboard", appauthor=False))
+
+
+def has_board(home: Path) -> bool:
+    return (home / DB_FILE).exists()
+
+
+class Workspace:
+    """One opened home: ``identity``, ``store`` and ``service``."""
+
+    def __init__(self, home: Path, identity: Identity, store: Store, service: BoardService) -> None:
+        self.home = home
+        self.identity = identity
+        self.store = store
+        self.service = service
+
+    @classmethod
+    def open(cls, home: Path, clock: Clock | None = None) -> Workspace:
+        """Open an existing home; raises HomeError with a one-line reason."""
+        home = Path(home).expanduser()
+        if not has_board(home):
+            raise HomeError(
+                f"no board in {home}; create one with `teamboard init --team NAME --name ME` "
+                "or join a team with `teamboard join CODE --name ME`"
+            )
+        try:
+            identity = Identity.load(home)
+            store = Store(home / DB_FILE, readmodel.tables())
+        except (IdentityError, StoreError) as exc:
+            raise HomeError(str(exc)) from None
+        try:
+            service = BoardService.open(store, identity.actor, identity.member_id, identity.sign, clock)
+        except BoardError:
+            store.close()
+            raise
+        except Exception as exc:  # automerge refuses a corrupt change log
+            store.close()
+            raise HomeError(f"{home / DB_FILE}: the board cannot be loaded ({exc}); see `teamboard doctor`") from None
+        return cls(home, identity, store, service)
+
+    @classmethod
+    def create(cls, home: Path, clock: Clock | None = None) -> Workspace:
+        """A home with a fresh identity and an empty board (for init or join)."""
+        home = Path(home).expanduser()
+        if has_board(home):
+            raise HomeError(f"{home} already holds a board")
+        home.mkdir(parents=True, exist_ok=True)
+        try:
+            identity = Identity.load(home) if (home / "identity.key").exists() else Identity.create(home)
+            store = Store(home / DB_FILE, readmodel.tables())
+        except (IdentityError, StoreError) as exc:
+            raise HomeError(str(exc)) from None
+        service = BoardService.open(store, identity.actor, identity.member_id, identity.sign, clock)
+        return cls(home, identity, store, service)
+
+    @classmethod
+    def init(cls, home: Path, team: str, name: str, clock: Clock | None = None) -> Workspace:
+        """Create a new team board in ``home`` with me as its first member."""
+        ws = cls.create(home, clock)
+        try:
+            ws.service.create_board(team, name, ws.identity.cert_pem)
+        except BaseException:
+            ws.close()
+            (Path(home) / DB_FILE).unlink(missing_ok=True)
+            raise
+        return ws
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
