@@ -39,7 +39,8 @@ class CliError(click.ClickException):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"teamboard: error: {message}", err=True)
+    one_line = " ".join(str(message).split())
+    click.echo(f"teamboard: error: {one_line}", err=True)
     sys.exit(code)
 
 
@@ -532,3 +533,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="teamboard")
 
+
+
+if __name__ == "__main__":
+    main()

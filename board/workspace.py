@@ -61,7 +61,7 @@ class Workspace:
             raise
         except Exception as exc:  # automerge refuses a corrupt change log
             store.close()
-            raise HomeError(f"{home / DB_FILE}: the board cannot be loaded ({exc}); see `teamboard doctor`") from None
+            raise HomeError(f"{home / DB_FILE}: the board cannot be loaded ({exc}); restore it from a backup or a teammate's copy") from None
         return cls(home, identity, store, service)
 
     @classmethod

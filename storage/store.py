@@ -265,7 +265,7 @@ def _check_readable(path: Path) -> None:
         try:
             check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
             if check != "ok":
-                raise StoreError(f"{path}: the database is damaged ({check}); see `teamboard doctor`")
+                raise StoreError(f"{path}: the database is damaged ({check}); restore it from a backup or a teammate's copy")
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "meta" not in tables or "changes" not in tables:
                 raise StoreError(f"{path}: not a teamboard database")
