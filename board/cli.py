@@ -20,6 +20,7 @@ from board.model import (
     FOCUS_LISTS,
     Agreement,
     BoardError,
+    HistoryEntry,
     InvalidInput,
     Member,
     Record,
@@ -330,11 +331,11 @@ def show(obj: Ctx, item_id: str, as_json: bool) -> None:
             click.echo(f"  {describe(s, c)}" + (f" — learned: {c.learned}" if c.learned else ""))
     click.echo("history:")
     for h in history:
-        click.echo(f"  {h.at[:16].replace('T', ' ')}  {s.member_name(h.by):<10} {h.action:<10} {h.summary()}")
+        click.echo(f"  {h.at[:16].replace('T', ' ')}  {s.member_name(h.by):<10} {h.action:<10} {_summary(s, h)}")
 
 
 PEOPLE_FIELDS = {"owners", "members", "holders", "counterparts", "by", "accountable", "created_by",
-                 "updated_by"}
+                 "updated_by", "member", "invited_by", "removed_by"}
 
 
 def _show_value(s: BoardService, key: str, value: Any) -> str:
@@ -348,6 +349,15 @@ def _show_value(s: BoardService, key: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
+
+
+def _summary(s: BoardService, entry: HistoryEntry) -> str:
+    """The entry's changes with member ids shown as names."""
+    named = {
+        key: [_show_value(s, key, v) if key in PEOPLE_FIELDS and v else v for v in values]
+        for key, values in entry.changes.items()
+    }
+    return HistoryEntry(entry.item, entry.type, entry.at, entry.by, entry.action, named).summary()
 
 
 @cli.command()
@@ -365,7 +375,7 @@ def history(obj: Ctx, item_id: str | None, limit: int, as_json: bool) -> None:
         return
     for h in entries:
         what = "" if item_id else f"{h.type:<10} {h.item} {h.title[:30]!r} "
-        click.echo(f"{h.at[:16].replace('T', ' ')}  {s.member_name(h.by):<10} {what}{h.action}: {h.summary()}")
+        click.echo(f"{h.at[:16].replace('T', ' ')}  {s.member_name(h.by):<10} {what}{h.action}: {_summary(s, h)}")
 
 
 # ---------------------------------------------------------------------- change

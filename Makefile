@@ -1,0 +1,18 @@
+# The same checks CI runs (.ci/run runs the tests); `make check` adds lint and types
+# when the dev extra is installed (pip install -e '.[test,dev]').
+.PHONY: test check lint types bench
+
+test:
+	python -m pytest -n 2 -q
+
+lint:
+	ruff check board storage sync tests bench
+	ruff format --check board storage sync
+
+types:
+	mypy board/model.py board/document.py board/service.py storage sync
+
+check: lint types test
+
+bench:
+	python bench/open_board.py
