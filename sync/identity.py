@@ -11,6 +11,9 @@ import datetime as dt
 import hashlib
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +103,20 @@ class Identity:
 
     def sign(self, data: bytes) -> bytes:
         return self.key.sign(data)
+
+    @contextmanager
+    def tls_files(self) -> Iterator[tuple[str, str]]:
+        """(certificate path, key path) in a private temporary directory, for
+        ``SSLContext.load_cert_chain``, which only reads files; removed on exit."""
+        with tempfile.TemporaryDirectory(prefix="teamboard-tls-") as tmp:  # mode 0700
+            cert_path = os.path.join(tmp, CERT_FILE)
+            key_path = os.path.join(tmp, KEY_FILE)
+            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(self.key_pem())
+            with open(cert_path, "w") as fh:
+                fh.write(self.cert_pem)
+            yield cert_path, key_path
 
     # ------------------------------------------------------------------ files
     @classmethod

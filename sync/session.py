@@ -1,0 +1,347 @@
+"""Per-peer sync logic, with no I/O: frames in, frames out.
+
+A :class:`SyncSession` holds the automerge ``SyncState`` for one peer and reaches the
+board through a small :class:`DocumentPort`, so it can be driven by the TLS transport or,
+in tests, by another session in memory::
+
+    to_b, to_a = a.start(), b.start()
+    while to_a or to_b:
+        to_a, to_b = (
+            [f for x in to_b for f in b.receive(x)],  # what b answers goes to a
+            [f for x in to_a for f in a.receive(x)],
+        )
+
+Conversation: both sides send :class:`Hello`. When the peer has no heads and we do, we
+send a :class:`Snapshot` first (automerge's sync protocol alone sends every change, many
+times the snapshot's size) and wait for the peer's first sync message; the empty side
+sends nothing until it has loaded the snapshot. Otherwise both sides exchange
+:class:`SyncMessage` frames until :attr:`SyncSession.synced`. Local edits are pushed with
+:meth:`SyncSession.push`. Outgoing snapshots and sync messages carry the signatures of
+the changes in them, looked up through the port, so the receiving port can verify them
+before applying anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Sequence
+from typing import Protocol
+
+from automerge import core as am
+
+from sync.protocol import (
+    PROTOCOL_VERSION,
+    Bye,
+    Changes,
+    Frame,
+    Hello,
+    Ping,
+    ProtocolError,
+    Signature,
+    SignedChange,
+    Snapshot,
+    SyncMessage,
+)
+
+
+class SessionError(ProtocolError):
+    """The peer broke the conversation (wrong team, frame out of order, bad payload)."""
+
+
+class DocumentPort(Protocol):
+    """What a session needs from the board document."""
+
+    def heads(self) -> list[bytes]: ...
+
+    def is_empty(self) -> bool: ...
+
+    def save(self) -> bytes:
+        """A compacted snapshot of the whole document."""
+        ...
+
+    def load_snapshot(self, data: bytes, signatures: Sequence[Signature]) -> None:
+        """Merge a peer's snapshot into the document (which is usually empty)."""
+        ...
+
+    def generate_sync_message(self, state: am.SyncState) -> bytes | None: ...
+
+    def receive_sync_message(
+        self, state: am.SyncState, data: bytes, signatures: Sequence[Signature]
+    ) -> None: ...
+
+    def apply_changes(self, items: Sequence[SignedChange]) -> None:
+        """Apply changes pushed live by the peer (verify their signatures first)."""
+        ...
+
+    def signatures(self, hashes: Sequence[bytes] | None) -> list[Signature]:
+        """Known signatures of the given change hashes; ``None`` means every change."""
+        ...
+
+
+class AutomergePort:
+    """A :class:`DocumentPort` over a bare ``automerge.core.Document`` (no signatures)."""
+
+    def __init__(self, doc: am.Document) -> None:
+        self.doc = doc
+
+    def heads(self) -> list[bytes]:
+        return list(self.doc.get_heads())
+
+    def is_empty(self) -> bool:
+        return not self.doc.get_heads()
+
+    def save(self) -> bytes:
+        return bytes(self.doc.save())
+
+    def load_snapshot(self, data: bytes, signatures: Sequence[Signature]) -> None:
+        try:
+            other = am.Document.load(data)
+        except Exception as exc:  # the binding raises bare Exceptions on bad input
+            raise SessionError(f"peer sent an unreadable snapshot: {exc}") from None
+        self.doc.merge(other)
+
+    def generate_sync_message(self, state: am.SyncState) -> bytes | None:
+        message = self.doc.generate_sync_message(state)
+        return None if message is None else bytes(message.encode())
+
+    def receive_sync_message(
+        self, state: am.SyncState, data: bytes, signatures: Sequence[Signature]
+    ) -> None:
+        try:
+            message = am.Message.decode(data)
+            self.doc.receive_sync_message(state, message)
+        except Exception as exc:
+            raise SessionError(f"peer sent an unusable sync message: {exc}") from None
+
+    def apply_changes(self, items: Sequence[SignedChange]) -> None:
+        if items:
+            try:
+                message = encode_apply_message([c for c, _, _ in items])
+                self.doc.receive_sync_message(am.SyncState(), message)
+            except Exception as exc:
+                raise SessionError(f"peer pushed unusable changes: {exc}") from None
+
+    def signatures(self, hashes: Sequence[bytes] | None) -> list[Signature]:
+        return []
+
+
+class SyncSession:
+    """The sync conversation with one peer; see the module docstring."""
+
+    def __init__(self, port: DocumentPort, team_id: str, member_id: str) -> None:
+        self.port = port
+        self.team_id = team_id
+        self.member_id = member_id
+        self.state = am.SyncState()
+        self.peer: Hello | None = None
+        self.closed_reason: str | None = None
+        self._sent_heads: tuple[bytes, ...] | None = None  # the heads our hello announced
+        self._awaiting_snapshot = False
+        self._peer_heads: list[bytes] | None = None  # as last reported by the peer
+        self._last_sent: bool = False  # whether our last turn produced a sync message
+
+    # ------------------------------------------------------------------ state
+    @property
+    def synced(self) -> bool:
+        """Both sides hold the same heads and neither has anything left to send.
+
+        Judged from the sync-message exchange: after a live :meth:`push` it turns false
+        until the next exchange (see :meth:`poll`), since a push is not acknowledged."""
+        if self.peer is None or self._awaiting_snapshot or self._peer_heads is None:
+            return False
+        return sorted(self._peer_heads) == sorted(self.port.heads()) and not self._last_sent
+
+    # ------------------------------------------------------------------ driving
+    def start(self) -> list[Frame]:
+        """Our hello; send it first."""
+        self._sent_heads = tuple(self.port.heads())
+        return [Hello(PROTOCOL_VERSION, self.team_id, self.member_id, self._sent_heads)]
+
+    def receive(self, frame: Frame) -> list[Frame]:
+        """Handle one frame from the peer; returns the frames to send back.
+
+        Raises SessionError when the peer breaks the conversation, and whatever the port
+        raises when a payload is refused (e.g. a bad signature)."""
+        if self.peer is None and not isinstance(frame, (Hello, Bye)):
+            raise SessionError(f"expected a hello, got {type(frame).__name__}")
+        if isinstance(frame, Hello):
+            return self._on_hello(frame)
+        if isinstance(frame, Snapshot):
+            return self._on_snapshot(frame)
+        if isinstance(frame, SyncMessage):
+            if self._awaiting_snapshot:
+                raise SessionError("expected a snapshot before sync messages")
+            self._peer_heads = parse_sync_message(frame.data)[0]
+            self.port.receive_sync_message(self.state, frame.data, frame.signatures)
+            return self._next_message()
+        if isinstance(frame, Changes):
+            self.port.apply_changes(frame.items)
+            return []
+        if isinstance(frame, Bye):
+            self.closed_reason = frame.reason
+            return []
+        if isinstance(frame, Ping):
+            return []
+        raise SessionError(f"unexpected frame {type(frame).__name__}")  # pragma: no cover
+
+    def push(self, items: Sequence[SignedChange]) -> list[Frame]:
+        """Frames that offer our new local changes to the peer (nothing before the hellos).
+
+        The receiver applies them without answering: following up with sync messages
+        would echo each change back, as automerge's sync state does not see pushes."""
+        if self.peer is None or not items:
+            return []
+        return [Changes(tuple(items))]
+
+    def poll(self) -> list[Frame]:
+        """A sync message if the document changed since our last turn (e.g. after a
+        change arrived from another peer); nothing while the conversation is not open."""
+        if self.peer is None or self._awaiting_snapshot:
+            return []
+        return self._next_message()
+
+    # ------------------------------------------------------------------ steps
+    def _on_hello(self, hello: Hello) -> list[Frame]:
+        if self.peer is not None:
+            raise SessionError("peer sent a second hello")
+        if hello.team_id != self.team_id:
+            raise SessionError("peer belongs to another team")
+        self.peer = hello
+        self._peer_heads = list(hello.heads)
+        out: list[Frame] = [] if self._sent_heads is not None else self.start()
+        # Both sides decide from the two hellos, so they agree on who sends a snapshot.
+        if not self._sent_heads and hello.heads:
+            self._awaiting_snapshot = True  # a sync message from us would cost a full history
+            return out
+        if not hello.heads and self._sent_heads:
+            data = self.port.save()
+            out.append(Snapshot(data, tuple(self.port.signatures(None))))
+            return out  # the peer speaks next, once it has loaded the snapshot
+        return out + self._next_message()
+
+    def _on_snapshot(self, snapshot: Snapshot) -> list[Frame]:
+        if not self._awaiting_snapshot:
+            raise SessionError("unexpected snapshot")
+        self.port.load_snapshot(snapshot.data, snapshot.signatures)
+        self._awaiting_snapshot = False
+        return self._next_message()
+
+    def _next_message(self) -> list[Frame]:
+        data = self.port.generate_sync_message(self.state)
+        self._last_sent = data is not None
+        if data is None:
+            return []
+        hashes = [change_hash(c) for c in parse_sync_message(data)[1]]
+        known = [h for h in hashes if h is not None]
+        signatures = self.port.signatures(known) if known else []
+        return [SyncMessage(data, tuple(signatures))]
+
+
+# --------------------------------------------------------------------------- automerge wire
+def encode_apply_message(changes: Sequence[bytes]) -> am.Message:
+    """A sync message that carries only ``changes``: receiving it applies them.
+
+    (automerge's Python binding has no ``apply_changes``.) Format: sync message v1 (0x42),
+    then heads, need, have and changes, each list prefixed by its LEB128 length."""
+    buf = bytearray([0x42]) + _uleb(0) + _uleb(0) + _uleb(0) + _uleb(len(changes))
+    for change in changes:
+        buf += _uleb(len(change)) + change
+    return am.Message.decode(bytes(buf))
+
+
+def parse_sync_message(data: bytes) -> tuple[list[bytes], list[bytes]]:
+    """(heads, raw change chunks) of an encoded automerge sync message (v1 or v2).
+
+    Raises SessionError when the message is malformed."""
+    pos = 1
+    if not data or data[0] not in (0x42, 0x43):
+        raise SessionError("not an automerge sync message")
+
+    def uleb() -> int:
+        nonlocal pos
+        value, pos = _read_uleb(data, pos)
+        return value
+
+    def take(n: int) -> bytes:
+        nonlocal pos
+        if n > len(data) - pos:
+            raise SessionError("truncated sync message")
+        pos += n
+        return data[pos - n : pos]
+
+    def hashes() -> list[bytes]:
+        return [take(32) for _ in range(uleb())]
+
+    heads = hashes()
+    hashes()  # need
+    for _ in range(uleb()):  # have: last sync heads + bloom filter
+        hashes()
+        take(uleb())
+    entries = [take(uleb()) for _ in range(uleb())]
+    # v2 messages may concatenate several chunks in one entry, and append capabilities.
+    return heads, [chunk for entry in entries for chunk in split_chunks(entry)]
+
+
+MAGIC = b"\x85\x6f\x4a\x83"
+
+
+def split_chunks(data: bytes) -> list[bytes]:
+    """The automerge chunks (magic, checksum, type, LEB128 length, body) in ``data``."""
+    chunks, pos = [], 0
+    while pos < len(data):
+        start = pos
+        if data[pos : pos + 4] != MAGIC or len(data) - pos < 10:
+            raise SessionError("malformed change in sync message")
+        pos += 9
+        length, pos = _read_uleb(data, pos)
+        pos += length
+        if pos > len(data):
+            raise SessionError("truncated change in sync message")
+        chunks.append(data[start:pos])
+    return chunks
+
+
+def _read_uleb(data: bytes, pos: int) -> tuple[int, int]:
+    """(value, position after it) of the LEB128 number at ``pos``."""
+    shift = result = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise SessionError("truncated number in sync message")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return result, pos
+
+
+def change_hash(chunk: bytes) -> bytes | None:
+    """The automerge hash of a raw change chunk, or None for a whole-document chunk.
+
+    The hash is SHA-256 of the uncompressed chunk after its magic and checksum."""
+    if len(chunk) < 10 or chunk[:4] != MAGIC:
+        return None
+    kind = chunk[8]
+    if kind == 1:
+        return hashlib.sha256(chunk[8:]).digest()
+    if kind == 2:  # deflated change: hash the chunk it would be uncompressed
+        try:
+            length, pos = _read_uleb(chunk, 9)
+            body = zlib.decompress(chunk[pos : pos + length], -15)
+        except (SessionError, zlib.error):
+            return None
+        return hashlib.sha256(b"\x01" + _uleb(len(body)) + body).digest()
+    return None
+
+
+def _uleb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
