@@ -7,6 +7,7 @@ Errors are one line on stderr (``teamboard: error: ...``), never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -73,6 +74,11 @@ class TeamboardGroup(click.Group):
             _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}", 1)
         except KeyboardInterrupt:
             _fail("interrupted", 1)
+        except Exception as exc:  # a bug: still one line, the details only when asked
+            if os.environ.get("TEAMBOARD_DEBUG"):
+                raise
+            _fail(f"unexpected error ({type(exc).__name__}: {exc}); "
+                  "set TEAMBOARD_DEBUG=1 for details", 1)
         if isinstance(rv, int) and standalone_mode:
             sys.exit(rv)
         if standalone_mode:
@@ -537,6 +543,11 @@ def demo(demo_home: Path | None, no_ui: bool) -> None:
         return
     ws.close()
     _run_ui(home)
+
+
+from board.cli_team import register as _register_team  # noqa: E402
+
+_register_team(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

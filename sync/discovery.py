@@ -72,6 +72,7 @@ class Discovery:
         addresses: Sequence[str] | None = None,
         on_found: PeerCallback | None = None,
         on_lost: PeerCallback | None = None,
+        advertise: bool = True,
     ) -> None:
         """``interfaces``: IPv4 addresses of the interfaces to use (e.g. ``["127.0.0.1"]``);
         ``addresses``: where peers should connect (defaults to ``interfaces``)."""
@@ -82,6 +83,7 @@ class Discovery:
         self.addresses = list(addresses if addresses is not None else interfaces)
         self.on_found = on_found
         self.on_lost = on_lost
+        self.advertise = advertise  # False: only browse (a newcomer looking for an invite)
         self.peers: dict[str, PeerInfo] = {}
         self._aiozc: AsyncZeroconf | None = None
         self._browser: AsyncServiceBrowser | None = None
@@ -106,8 +108,9 @@ class Discovery:
     async def start(self) -> None:
         """Advertise, then browse; returns once our advertisement is announced."""
         self._aiozc = AsyncZeroconf(interfaces=self.interfaces, ip_version=IPVersion.V4Only)
-        self._info = self.service_info()
-        await (await self._aiozc.async_register_service(self._info))
+        if self.advertise:
+            self._info = self.service_info()
+            await (await self._aiozc.async_register_service(self._info))
         self._browser = AsyncServiceBrowser(
             self._aiozc.zeroconf, [SERVICE_TYPE], handlers=[self._on_service_state_change]
         )

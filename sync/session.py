@@ -152,6 +152,13 @@ class SyncSession:
             return False
         return sorted(self._peer_heads) == sorted(self.port.heads()) and not self._last_sent
 
+    @property
+    def peer_has_ours(self) -> bool:
+        """The peer has told us it holds at least everything we hold."""
+        if self.peer is None or self._peer_heads is None or self._awaiting_snapshot:
+            return False
+        return set(self.port.heads()) <= set(self._peer_heads)
+
     # ------------------------------------------------------------------ driving
     def start(self) -> list[Frame]:
         """Our hello; send it first."""
