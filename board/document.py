@@ -73,7 +73,7 @@ def heads_from_hex(values: list[str]) -> Heads:
 
 
 # Patch paths look like: path: [(Root, Map("goals")), (Id(..), Map("abc1")), ...]
-_PATH_RE = re.compile(r'path: \[\(Root, Map\("([^"]+)"\)\)(?:, \(Id\([^)]*\)\), Map\("([^"]+)"\)\))?')
+_PATH_RE = re.compile(r'path: \[\(Root, Map\("([^"]+)"\)\)(?:, \(Id\(.*?\), Map\("([^"]+)"\)\))?')
 _KEY_RE = re.compile(r'action: PutMap \{ key: "([^"]+)"')
 
 
@@ -413,3 +413,82 @@ def _read(doc: Any, obj_id: bytes, heads: Heads | None, skip: str | None = None)
         if got is not None:
             out[key] = _read_value(doc, got[0], got[1], heads)
     return out
+
+
+# ---------------------------------------------------------------------- lists of maps
+# Records whose lists of maps several members add to and edit at once (a review's agenda
+# items and round lines). ``BoardTransaction.update`` puts such a list whole, which would
+# lose a concurrent addition; these edit it element by element instead.
+
+
+def _record_of(tx: BoardTransaction, collection: str, record_id: str) -> bytes:
+    obj = tx._record_obj(collection, record_id)
+    if obj is None:
+        raise BoardError(f"no {collection} record {record_id}")
+    return obj
+
+
+def append_map(tx: BoardTransaction, collection: str, record_id: str, key: str,
+               value: dict[str, Any]) -> None:
+    """Append ``value`` (a map of scalars) to the list at ``key`` of a record, creating the
+    list if needed; appends made concurrently on other copies all survive the merge."""
+    obj = _record_of(tx, collection, record_id)
+    got = tx.tx.get(obj, key)
+    if got is None or got[0] != am.ObjType.List:
+        lst = tx.tx.put_object(obj, key, am.ObjType.List)
+    else:
+        lst = got[1]
+    _put_value(tx.tx, lst, tx.tx.length(lst), value, insert=True)
+
+
+def update_map_in_list(tx: BoardTransaction, collection: str, record_id: str, key: str,
+                       map_id: str, fields: dict[str, Any]) -> bool:
+    """Put ``fields`` into the map whose ``id`` is ``map_id`` in the list at ``key``, leaving
+    its other fields and the other maps alone (so edits of different items merge); False
+    when the list holds no such map."""
+    obj = _record_of(tx, collection, record_id)
+    got = tx.tx.get(obj, key)
+    if got is None or got[0] != am.ObjType.List:
+        return False
+    for value, child in tx.tx.values(got[1]):
+        if value != am.ObjType.Map:
+            continue
+        ident = tx.tx.get(child, "id")
+        if ident is not None and not isinstance(ident[0], am.ObjType) and ident[0][1] == map_id:
+            _write_fields(tx.tx, child, fields)
+            return True
+    return False
+
+
+def replace_list(tx: BoardTransaction, collection: str, record_id: str, key: str,
+                 values: list[Any]) -> None:
+    """Put a new list at ``key`` as a whole: for an order, where the last writer should win
+    rather than two orders being merged into one longer list."""
+    _put_value(tx.tx, _record_of(tx, collection, record_id), key, list(values))
+
+
+def history_at(board: BoardDocument, collection: str, record_id: str,
+               heads: Heads | None) -> list[HistoryEntry]:
+    """A record's history entries as the board was at ``heads`` (None: now), in list order."""
+    doc = board.doc
+
+    def get(obj: Any, key: str) -> Any:
+        return doc.get(obj, key, heads) if heads else doc.get(obj, key)
+
+    coll = get(am.ROOT, collection)
+    rec = None if coll is None else get(coll[1], record_id)
+    hist = None if rec is None else get(rec[1], HISTORY_KEY)
+    if hist is None:
+        return []
+    entries = []
+    for raw in _read_value(doc, hist[0], hist[1], heads) or []:
+        if not isinstance(raw, dict):
+            continue
+        try:
+            changes = json.loads(raw.get("changes") or "{}")
+        except ValueError:
+            changes = {}
+        entries.append(HistoryEntry(item=record_id, type=collection, at=str(raw.get("at", "")),
+                                    by=str(raw.get("by", "")), action=str(raw.get("action", "")),
+                                    changes=changes if isinstance(changes, dict) else {}))
+    return entries

@@ -19,7 +19,7 @@ from board.service import BoardService
 from sync.discovery import Discovery, PeerInfo
 from sync.identity import Identity, fingerprint
 from sync.port import ServicePort
-from sync.protocol import Bye, Ping, ProtocolError
+from sync.protocol import Bye, Ping, ProtocolError, encode
 from sync.session import SyncSession
 from sync.transport import Connection, ConnectionClosed, PeerRejected, Server, TransportError, Trust, connect
 
@@ -280,6 +280,7 @@ class SyncNode:
             while True:
                 frame = await conn.read_frame()
                 link.stats.frames_in += 1
+                link.stats.bytes_in += len(encode(frame))
                 seq = self.service.store.max_seq()
                 replies = session.receive(frame)  # stores what arrived, durably, first
                 link.stats.changes_in += self.service.store.max_seq() - seq
@@ -312,6 +313,7 @@ class SyncNode:
         for frame in frames:
             await link.conn.send(frame)  # type: ignore[arg-type]
             link.stats.frames_out += 1
+            link.stats.bytes_out += len(encode(frame))  # type: ignore[arg-type]
 
     async def _ping(self, link: Link) -> None:
         while True:

@@ -197,3 +197,13 @@ def test_concurrent_consents_on_two_copies_make_the_agreement_active(tmp_path, c
     for svc in (a_ws.service, ben):
         assert svc.get(agreement).status == "active"
         assert [r.status for r in svc.list("agreements")] == ["active"]
+
+
+def test_a_remote_edit_is_attributed_to_the_records_it_touched(ws: Workspace) -> None:
+    """Remote changes refresh only the touched rows (a full rebuild would not scale)."""
+    s = ws.service
+    goal = s.add_goal("Uptime", metric="uptime", target=99.9)
+    before = s.doc.heads()
+    s.edit(goal, title="Uptime 99.9", owners=["me"])
+    c = s.add_commitment("Alerts", to="Acme", goal=goal)
+    assert s.doc.touched_since(before) == {("goals", goal), ("commitments", c)}
