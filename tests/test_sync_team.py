@@ -191,3 +191,39 @@ async def test_wrong_code_fails_and_creates_no_board(tmp_path: Path) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (b"\x00\x00\x00\x02\xee\x00\x00", "unknown frame type"),
+    (b"\x7f\xff\xff\xff\x03", "exceeds the limit"),
+    (b"\x00\x00\x01\x00\x03only a few bytes", "truncated"),
+    (None, "version"),
+])
+async def test_garbage_from_a_member_closes_the_connection_and_leaves_the_board_unchanged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, raw: bytes | None, reason: str) -> None:
+    from sync.protocol import Hello, encode
+
+    ana = Workspace.init(tmp_path / "ana", "Orbit", "Ana")
+    ana.service.add_goal("keep me")
+    ben = await invite_and_join(ana, tmp_path / "ben", "Ben")
+    before = (ana.store.change_count(), sorted(ana.service.doc.heads()))
+    node = await serve(ana)
+    try:
+        conn = await connect("127.0.0.1", node.port, Trust(ben.identity, [ana.identity.cert_pem]))
+        if raw is None:  # a hello from a future protocol version
+            raw = encode(Hello(99, ana.service.team().id, ben.service.me, ()))
+        conn._writer.write(raw)
+        await conn._writer.drain()
+        if reason == "truncated":
+            conn._writer.transport.abort()
+        for _ in range(200):
+            if reason in caplog.text.lower():
+                break
+            await asyncio.sleep(0.05)
+        assert reason in caplog.text.lower()
+        assert (ana.store.change_count(), sorted(ana.service.doc.heads())) == before
+        ben.service.add_goal("honest edit")  # the node keeps serving honest members
+        await round_with(ben, node)
+        assert "honest edit" in {g.title for g in ana.service.list("goals")}
+    finally:
+        await node.stop()
