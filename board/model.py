@@ -225,9 +225,27 @@ class Record:
         return str(getattr(self, "title", "") or getattr(self, "name", "") or self.id)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict of the record, with ``type`` first after ``id``."""
-        data = dataclasses.asdict(self)
+        """Plain dict of the record, with ``type`` first after ``id`` (lists and maps copied)."""
+        data = {f.name: _plain(getattr(self, f.name)) for f in _fields(type(self))}
         return {"id": data.pop("id"), "type": self.TYPE, **data}
+
+
+def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    cached = _FIELDS.get(cls)
+    if cached is None:
+        cached = _FIELDS[cls] = dataclasses.fields(cls)
+    return cached
+
+
+_FIELDS: dict[type, tuple[dataclasses.Field[Any], ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 @dataclass
@@ -372,6 +390,19 @@ class CheckIn(Record):
 
 @dataclass
 class Review(Record):
+    """One facilitated board review (a meeting), synced like every other record.
+
+    ``agenda`` holds one map per agenda item (``id, section, ref, ref_type, title, detail,
+    reason, added_by, added_at, skipped, started_at, outcome, note, outcome_detail,
+    result, helped, improve, concerns, recorded_by, recorded_at``); ``rounds`` one map per
+    check-in or closing line (``id, round, member, text, learned, item, at``). Both are
+    lists, so lines and items that several attendees add at once all survive a merge.
+    ``sections`` is the facilitator's section order, ``skipped`` the skipped sections,
+    ``current`` the agenda item everyone follows. ``heads`` are the board's heads when the
+    review started, ``end_heads`` when it ended; ``since_heads`` are the previous review's
+    end heads, which the "changed since the last review" section compares with.
+    """
+
     TYPE: ClassVar[str] = "review"
     COLLECTION: ClassVar[str] = "reviews"
     title: str = ""
@@ -379,8 +410,25 @@ class Review(Record):
     attendees: list[str] = field(default_factory=list)
     started_at: str = ""
     ended_at: str = ""
+    ended_by: str = ""
     heads: list[str] = field(default_factory=list)
+    end_heads: list[str] = field(default_factory=list)
+    previous: str = ""
+    since_heads: list[str] = field(default_factory=list)
+    next_review: str = ""
+    timebox_seconds: int = 180
+    current: str = ""
+    sections: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    agenda: list[dict[str, Any]] = field(default_factory=list)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    duration_seconds: int | None = None
     minutes: str = ""
+
+    @property
+    def running(self) -> bool:
+        """Started, not ended and not archived."""
+        return bool(self.started_at) and not self.ended_at and not self.archived
 
 
 FOCUS_LISTS = ("focus", "challenge", "avoid")

@@ -231,7 +231,13 @@ class Store:
             key = "item" if table == "history" else "id"
             self.conn.execute(f"DELETE FROM [{table}] WHERE [{key}] IN ({marks})", chunk)
         if rows:
-            self.db[table].insert_all(rows)  # type: ignore[union-attr]
+            columns = list(rows[0])
+            names = ", ".join(f"[{c}]" for c in columns)
+            marks = ", ".join("?" * len(columns))
+            self.conn.executemany(
+                f"INSERT INTO [{table}] ({names}) VALUES ({marks})",
+                [tuple(row.get(c) for c in columns) for row in rows],
+            )
 
     def clear_table(self, table: str) -> None:
         self.conn.execute(f"DELETE FROM [{table}]")
