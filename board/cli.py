@@ -549,6 +549,9 @@ from board.cli_team import register as _register_team  # noqa: E402
 
 _register_team(cli)
 
+from board.cli_review import review  # noqa: E402
+cli.add_command(review)
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from board.service import BoardService
+from board.service import BoardService, Clock
 from board.workspace import Workspace
 from sync.identity import Identity
 
@@ -17,15 +17,18 @@ TEAM = "Harbor Clinic Software"
 PEOPLE = ["Ana", "Ben", "Chen", "Dara", "Eli", "Farah"]
 
 
-def build_demo(home: Path) -> Workspace:
-    """Create the sample board in ``home`` (which must not hold a board) and open it as Ana."""
-    ws = Workspace.init(home, TEAM, PEOPLE[0])
+def build_demo(home: Path, clock: Clock | None = None) -> Workspace:
+    """Create the sample board in ``home`` (which must not hold a board) and open it as Ana.
+
+    ``clock`` (default: the real time) is used by every member's service, so tests can make
+    the sample's dates and timestamps reproducible."""
+    ws = Workspace.init(home, TEAM, PEOPLE[0], clock=clock)
     ana = ws.service
     services: dict[str, BoardService] = {"Ana": ana}
     for name in PEOPLE[1:]:
         ident = Identity.generate()
         ana.add_member(ident.member_id, name, ident.cert_pem, invited_by=ana.me)
-        services[name] = BoardService.open(ws.store, ident.actor, ident.member_id, ident.sign)
+        services[name] = BoardService.open(ws.store, ident.actor, ident.member_id, ident.sign, clock)
     ben, chen, dara, eli, farah = (services[n] for n in PEOPLE[1:])
     ana.set_team_values([
         "Patients first, then us, then the code",
