@@ -325,10 +325,9 @@ class BoardService:
         return result, touched or set()
 
     def _maybe_compact(self, force: bool = False) -> bool:
-        snapshot = self.store.latest_snapshot()
-        upto = snapshot.upto_seq if snapshot else 0
+        upto, size = self.store.snapshot_info()
         pending = self.store.bytes_after(upto)
-        threshold = max(len(snapshot.data) if snapshot else 0, COMPACT_MIN_BYTES)
+        threshold = max(size, COMPACT_MIN_BYTES)
         if not force and pending <= threshold:
             return False
         if pending == 0:

@@ -213,6 +213,13 @@ class Store:
             return None
         return Snapshot(int(row[0]), json.loads(row[1]), row[2])
 
+    def snapshot_info(self) -> tuple[int, int]:
+        """(upto_seq, size in bytes) of the latest snapshot, without reading it."""
+        row = self.conn.execute(
+            "SELECT upto_seq, length(bytes) FROM snapshots ORDER BY upto_seq DESC, id DESC LIMIT 1"
+        ).fetchone()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
     def put_snapshot(self, upto_seq: int, heads: list[str], data: bytes, now: str) -> None:
         """Replace older snapshots with this one (inside a write transaction)."""
         self.conn.execute(
