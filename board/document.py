@@ -17,7 +17,6 @@ transactions here carry neither author nor time.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,16 +71,12 @@ def heads_from_hex(values: list[str]) -> Heads:
     return [bytes.fromhex(v) for v in values]
 
 
-# Patch paths look like: path: [(Root, Map("goals")), (Id(..), Map("abc1")), ...]
-_PATH_RE = re.compile(r'path: \[\(Root, Map\("([^"]+)"\)\)(?:, \(Id\(.*?\), Map\("([^"]+)"\)\))?')
-_KEY_RE = re.compile(r'action: PutMap \{ key: "([^"]+)"')
-
-
 class BoardDocument:
     """Typed access to one team's automerge document."""
 
     def __init__(self, doc: am.Document) -> None:
         self.doc = doc
+        self._history_ids: dict[tuple[str, str], bytes] = {}  # a record's history list never moves
         version = self._root_scalar("schema")
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise NewerSchema(
@@ -143,34 +138,37 @@ class BoardDocument:
                 f"a peer wrote this board with a newer teamboard (schema {version}); upgrade"
             )
 
-    def touched_since(self, before: Heads) -> set[tuple[str, str]] | None:
-        """(collection, id) of every record changed between ``before`` and now.
-
-        Returns None when the change set cannot be attributed to records (the caller then
-        rebuilds everything).
-        """
-        touched: set[tuple[str, str]] = set()
-        for patch in self.doc.diff(before, self.doc.get_heads()):
-            text = repr(patch)
-            match = _PATH_RE.search(text)
-            if not match:
-                key = _KEY_RE.search(text)
-                if "path: []" in text and key:  # a root key: a whole collection appeared
-                    if key.group(1) in COLLECTIONS:
-                        return None
-                    continue
-                return None
-            collection, record_id = match.group(1), match.group(2)
-            if collection == "team":
-                touched.add(("team", "team"))
+    def record_stamps(
+        self, keys: set[tuple[str, str]] | None = None
+    ) -> dict[tuple[str, str], int]:
+        """For each record (or those in ``keys``), the length of its history list. Every
+        edit appends to it, concurrent ones too, so comparing two calls tells which records
+        changed in between: one cheap lookup per record, where automerge's diff costs time
+        in proportion to the whole document."""
+        out: dict[tuple[str, str], int] = {}
+        doc = self.doc
+        for name in COLLECTIONS:
+            if name == "team":
+                if keys is None or ("team", "team") in keys:
+                    out[("team", "team")] = self._history_length("team", "team", am.ROOT, "team")
                 continue
-            if record_id is None:
-                key = _KEY_RE.search(text)
-                if not key:
-                    return None
-                record_id = key.group(1)
-            touched.add((collection, record_id))
-        return touched
+            parent = doc.get(am.ROOT, name)
+            if parent is None:
+                continue
+            ids = doc.keys(parent[1]) if keys is None else [r for c, r in keys if c == name]
+            for record_id in ids:
+                out[(name, record_id)] = self._history_length(name, record_id, parent[1], record_id)
+        return out
+
+    def _history_length(self, collection: str, record_id: str, parent: bytes, key: str) -> int:
+        hist = self._history_ids.get((collection, record_id))
+        if hist is None:
+            got = self.doc.get(parent, key)
+            found = None if got is None else self.doc.get(got[1], HISTORY_KEY)
+            if found is None:
+                return -1
+            hist = self._history_ids[(collection, record_id)] = bytes(found[1])
+        return int(self.doc.length(hist))
 
     # ------------------------------------------------------------------ reads
     def _root_scalar(self, key: str) -> Any:

@@ -144,6 +144,7 @@ class BoardService:
         self._lock = threading.RLock()
         self._depth = 0
         self._pending: list[Event] = []
+        self._stamps: dict[tuple[str, str], int] | None = None  # see _apply_tracked
         self._seen_seq = 0
         self._data_version = store.data_version()
 
@@ -170,14 +171,30 @@ class BoardService:
                 service._sync_read_model(None)
         return service
 
-    def _sync_read_model(self, since: Heads | None) -> set[tuple[str, str]] | None:
-        touched = self.doc.touched_since(since) if since is not None else None
+    def _sync_read_model(self, touched: set[tuple[str, str]] | None) -> None:
+        """Refresh the read model for ``touched`` records (None: rebuild it all)."""
         if touched is None:
             readmodel.rebuild(self.store, self.doc)
         else:
             readmodel.update(self.store, self.doc, touched)
         self.store.set_meta("readmodel_heads", ",".join(heads_hex(self.doc.heads())))
-        return touched
+
+    def _apply_tracked(self, mutate: Callable[[], Any]) -> tuple[Any, set[tuple[str, str]] | None]:
+        """Run ``mutate`` (which merges others' changes into the document) and tell which
+        records it changed; None means "could not tell", i.e. everything."""
+        before = self.doc.heads()
+        if not before:
+            self._stamps = None
+            return mutate(), None
+        if self._stamps is None:
+            self._stamps = self.doc.record_stamps()
+        result = mutate()
+        if self.doc.heads() == before:
+            return result, set()
+        stamps = self.doc.record_stamps()
+        touched = {key for key, stamp in stamps.items() if self._stamps.get(key) != stamp}
+        self._stamps = stamps
+        return result, touched
 
     # ------------------------------------------------------------------ events
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -209,10 +226,9 @@ class BoardService:
         rows = self.store.changes_after(self._seen_seq)
         if not rows:
             return set()
-        before = self.doc.heads()
-        self.doc.apply_changes([r.data for r in rows])
+        _, touched = self._apply_tracked(lambda: self.doc.apply_changes([r.data for r in rows]))
         self._seen_seq = rows[-1].seq
-        return self.doc.touched_since(before) if before else None
+        return touched
 
     def _note_external(self, touched: set[tuple[str, str]] | None) -> None:
         if touched is None or touched:
@@ -269,6 +285,8 @@ class BoardService:
         with self._session():
             before = self.doc.heads()
             touched = action()
+            if self._stamps is not None:
+                self._stamps.update(self.doc.record_stamps(touched))
             self._store_local_changes(before)
             readmodel.update(self.store, self.doc, touched)
             self.store.set_meta("readmodel_heads", ",".join(heads_hex(self.doc.heads())))
@@ -305,7 +323,7 @@ class BoardService:
         touched records)."""
         with self._session():
             before = self.doc.heads()
-            result = mutate(self.doc)
+            result, touched = self._apply_tracked(lambda: mutate(self.doc))
             applied = self.doc.changes_since(before)
             if not applied:
                 return result, set()
@@ -317,7 +335,7 @@ class BoardService:
                 rows.append((c.hash.hex(), c.actor_id.hex(), author, c.bytes, sig))
             self.store.append_changes(rows, now)
             self._seen_seq = self.store.max_seq()
-            touched = self._sync_read_model(before if before else None)
+            self._sync_read_model(touched)
             self._maybe_compact()
             self._pending.append(
                 BoardChanged(frozenset(touched or ()), origin="remote", everything=touched is None)
@@ -598,6 +616,7 @@ class BoardService:
         team = {"id": new_id(), "name": team_name, "values": [], **stamp, "archived": False}
         with self._session():
             self.doc = BoardDocument.create(self.doc.doc.get_actor(), team)
+            self._stamps = None
             before: Heads = []
             member = Member(id=self.me, name=my_name, cert=cert_pem, joined_at=now, **stamp)
             with self.doc.transaction() as tx:

@@ -199,11 +199,26 @@ def test_concurrent_consents_on_two_copies_make_the_agreement_active(tmp_path, c
         assert [r.status for r in svc.list("agreements")] == ["active"]
 
 
-def test_a_remote_edit_is_attributed_to_the_records_it_touched(ws: Workspace) -> None:
+def test_a_remote_edit_is_attributed_to_the_records_it_touched(ws: Workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Remote changes refresh only the touched rows (a full rebuild would not scale)."""
+    from board import readmodel
+    from storage.store import Store
+
     s = ws.service
+    for i in range(5):
+        s.add_goal(f"goal {i}")
     goal = s.add_goal("Uptime", metric="uptime", target=99.9)
+    ben_ident = Identity.generate()
+    copy = BoardService.open(Store(tmp_path / "copy.db", readmodel.tables()), ben_ident.actor,
+                             ben_ident.member_id, ben_ident.sign)
+    copy.apply_remote([(c.bytes, "", b"") for c in s.doc.changes_since([])])
+    events = []
+    copy.subscribe(events.append)
     before = s.doc.heads()
-    s.edit(goal, title="Uptime 99.9", owners=["me"])
+    s.edit(goal, title="Uptime 99.9")
     c = s.add_commitment("Alerts", to="Acme", goal=goal)
-    assert s.doc.touched_since(before) == {("goals", goal), ("commitments", c)}
+    copy.apply_remote([(ch.bytes, "", b"") for ch in s.doc.changes_since(before)])
+    [event] = events
+    assert event.origin == "remote" and not event.everything
+    assert set(event.touched) == {("goals", goal), ("commitments", c)}
+    assert copy.get(goal).title == "Uptime 99.9"
