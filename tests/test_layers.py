@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
-CORE = ["board.model", "board.document", "board.service", "board.queries", "board.workspace",
-        "board.export", "board.readmodel", "board.cli", "storage.store", "sync.identity"]
+CORE = ["board.model", "board.document", "board.service", "board.service_core", "board.lookups",
+        "board.use_cases", "board.queries", "board.workspace", "board.export", "board.readmodel",
+        "board.reviews", "board.network", "board.network_render", "board.cli", "storage.store",
+        "sync.identity", "sync.node", "sync.team", "sync.transport", "sync.discovery", "sync.invite"]
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -1,0 +1,369 @@
+"""The board service's core: opening a board, the durable write path (one automerge
+transaction per use case, stored in SQLite before it returns), merging what other
+processes and peers wrote, compaction, and events for listeners."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from board import readmodel
+from board.dates import parse_date
+from board.document import BoardDocument, Heads, heads_hex
+from board.events import BoardChanged, Event
+from board.model import (
+    HistoryEntry,
+    Record,
+)
+from storage.store import Store
+
+ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+COMPACT_MIN_BYTES = 64 * 1024
+Listener = Callable[[Event], None]
+Clock = Callable[[], dt.datetime]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def use_case(method: F) -> F:
+    """Run a public method as one session: on the latest board, validated and written in
+    one SQLite transaction, listeners told after the commit."""
+
+    @wraps(method)
+    def run(self: ServiceCore, *args: Any, **kwargs: Any) -> Any:
+        with self._session():
+            return method(self, *args, **kwargs)
+
+    return cast(F, run)
+
+
+def reader(method: F) -> F:
+    """Catch up with other writers before a lookup on the document."""
+
+    @wraps(method)
+    def run(self: ServiceCore, *args: Any, **kwargs: Any) -> Any:
+        if self._depth == 0:
+            self.fresh()
+        return method(self, *args, **kwargs)
+
+    return cast(F, run)
+
+
+def new_id() -> str:
+    """A short random record id (8 characters, 40 bits)."""
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(8))
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def change_signing_payload(change_hash: bytes) -> bytes:
+    """What an author signs for one change (the change hash covers its bytes)."""
+    return b"teamboard-change-v1:" + change_hash
+
+
+# Which fields `set ID FIELD VALUE` accepts per record type, and how to read the value.
+class ServiceCore:
+    """State and write path shared by every use case."""
+
+    def __init__(
+        self,
+        store: Store,
+        doc: BoardDocument,
+        me: str,
+        sign: Callable[[bytes], bytes] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.doc = doc
+        self.me = me
+        self._sign = sign or (lambda data: b"")
+        self._clock = clock or _utcnow
+        self._listeners: list[Listener] = []
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._pending: list[Event] = []
+        self._stamps: dict[tuple[str, str], int] | None = None  # see _apply_tracked
+        self._seen_seq = 0
+        self._data_version = store.data_version()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(
+        cls,
+        store: Store,
+        actor: bytes,
+        me: str,
+        sign: Callable[[bytes], bytes] | None = None,
+        clock: Clock | None = None,
+    ) -> ServiceCore:
+        """Load the board from the latest snapshot plus the changes after it."""
+        snapshot = store.latest_snapshot()
+        upto = snapshot.upto_seq if snapshot else 0
+        changes = store.changes_after(upto)
+        data = (snapshot.data if snapshot else b"") + b"".join(c.data for c in changes)
+        doc = BoardDocument.load(data, actor) if data else BoardDocument.empty(actor)
+        service = cls(store, doc, me, sign, clock)
+        service._seen_seq = changes[-1].seq if changes else upto
+        if store.get_meta("readmodel_heads") != ",".join(heads_hex(doc.heads())):
+            with store.write():
+                service._sync_read_model(None)
+        return service
+
+    def _sync_read_model(self, touched: set[tuple[str, str]] | None) -> None:
+        """Refresh the read model for ``touched`` records (None: rebuild it all)."""
+        if touched is None:
+            readmodel.rebuild(self.store, self.doc)
+        else:
+            readmodel.update(self.store, self.doc, touched)
+        self.store.set_meta("readmodel_heads", ",".join(heads_hex(self.doc.heads())))
+
+    def _apply_tracked(self, mutate: Callable[[], Any]) -> tuple[Any, set[tuple[str, str]] | None]:
+        """Run ``mutate`` (which merges others' changes into the document) and tell which
+        records it changed; None means "could not tell", i.e. everything."""
+        before = self.doc.heads()
+        if not before:
+            self._stamps = None
+            return mutate(), None
+        if self._stamps is None:
+            self._stamps = self.doc.record_stamps()
+        result = mutate()
+        if self.doc.heads() == before:
+            return result, set()
+        stamps = self.doc.record_stamps()
+        touched = {key for key, stamp in stamps.items() if self._stamps.get(key) != stamp}
+        self._stamps = stamps
+        return result, touched
+
+    # ------------------------------------------------------------------ events
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every event; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ------------------------------------------------------------------ time
+    def now(self) -> str:
+        """The current time as ISO-8601 UTC with milliseconds (sorts as text)."""
+        moment = self._clock().astimezone(dt.timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def today(self) -> dt.date:
+        return self._clock().astimezone().date()
+
+    def parse_date(self, text: str) -> str:
+        return parse_date(text, self.today())
+
+    # ------------------------------------------------------------------ the write path
+    def _catch_up(self) -> set[tuple[str, str]] | None:
+        """Apply changes other writers stored since we last looked (under ``_lock``).
+
+        Returns the touched records (None: could not tell, treat as everything)."""
+        rows = self.store.changes_after(self._seen_seq)
+        if not rows:
+            return set()
+        _, touched = self._apply_tracked(lambda: self.doc.apply_changes([r.data for r in rows]))
+        self._seen_seq = rows[-1].seq
+        return touched
+
+    def _note_external(self, touched: set[tuple[str, str]] | None) -> None:
+        if touched is None or touched:
+            self._pending.append(
+                BoardChanged(frozenset(touched or ()), origin="external", everything=touched is None)
+            )
+
+    @contextmanager
+    def _session(self, write: bool = True) -> Iterator[None]:
+        """Run a use case on the latest board: under the process lock and (for writes) one
+        SQLite write transaction, after catching up with other writers. Events raised
+        inside are delivered after the outermost session has committed."""
+        with self._lock:
+            outer = self._depth == 0
+            self._depth += 1
+            try:
+                if write:
+                    with self.store.write():
+                        self._note_external(self._catch_up())
+                        yield
+                else:
+                    self._note_external(self._catch_up())
+                    yield
+            except BaseException:
+                if outer:
+                    self._pending = [e for e in self._pending if getattr(e, "origin", "") == "external"]
+                raise
+            finally:
+                self._depth -= 1
+            if not outer:
+                return
+            self._data_version = self.store.data_version()
+            pending, self._pending = self._pending, []
+        for event in pending:
+            self._emit(event)
+
+    def fresh(self) -> None:
+        """Catch up with changes other writers made (cheap when there are none)."""
+        with self._session(write=False):
+            pass
+
+    def refresh(self) -> bool:
+        """Pick up edits another process made to this home; True when something changed."""
+        version = self.store.data_version()
+        if version == self._data_version:
+            return False
+        seen = self._seen_seq
+        self.fresh()
+        return self._seen_seq != seen
+
+    def _write(self, action: Callable[[], set[tuple[str, str]]]) -> set[tuple[str, str]]:
+        """Write one use case: ``action`` makes one automerge transaction; the change is
+        stored, the read model updated, all committed durably before listeners hear."""
+        with self._session():
+            before = self.doc.heads()
+            touched = action()
+            if self._stamps is not None:
+                self._stamps.update(self.doc.record_stamps(touched))
+            self._store_local_changes(before)
+            readmodel.update(self.store, self.doc, touched)
+            self.store.set_meta("readmodel_heads", ",".join(heads_hex(self.doc.heads())))
+            self._maybe_compact()
+            self._pending.append(BoardChanged(frozenset(touched), origin="local"))
+        return touched
+
+    def _store_local_changes(self, before: Heads) -> None:
+        new = self.doc.changes_since(before)
+        now = self.now()
+        rows = [
+            (c.hash.hex(), c.actor_id.hex(), self.me, c.bytes, self._sign(change_signing_payload(c.hash)))
+            for c in new
+        ]
+        self.store.append_changes(rows, now)
+        self._seen_seq = self.store.max_seq()
+
+    def apply_remote(self, changes: Iterable[tuple[bytes, str, bytes]]) -> set[tuple[str, str]]:
+        """Apply (change bytes, author member id, signature) received from a peer; the ones
+        that took effect are stored durably, the read model updated, listeners told."""
+        items = list(changes)
+        return self.receive_changes_with(
+            lambda doc: doc.apply_changes([c for c, _, _ in items]),
+            {_hash_of(c): (a, s) for c, a, s in items},
+        )[1]
+
+    def receive_changes_with(
+        self,
+        mutate: Callable[[BoardDocument], Any],
+        signatures: dict[str, tuple[str, bytes]] | None = None,
+    ) -> tuple[Any, set[tuple[str, str]]]:
+        """Let the sync layer mutate the document (receive a sync message, merge a snapshot);
+        whatever entered it is stored durably and announced. Returns (mutate's result,
+        touched records)."""
+        with self._session():
+            before = self.doc.heads()
+            result, touched = self._apply_tracked(lambda: mutate(self.doc))
+            applied = self.doc.changes_since(before)
+            if not applied:
+                return result, set()
+            now = self.now()
+            sigs = signatures or {}
+            rows = []
+            for c in applied:
+                author, sig = sigs.get(c.hash.hex(), ("", b""))
+                rows.append((c.hash.hex(), c.actor_id.hex(), author, c.bytes, sig))
+            self.store.append_changes(rows, now)
+            self._seen_seq = self.store.max_seq()
+            self._sync_read_model(touched)
+            self._maybe_compact()
+            self._pending.append(
+                BoardChanged(frozenset(touched or ()), origin="remote", everything=touched is None)
+            )
+        return result, touched or set()
+
+    def _maybe_compact(self, force: bool = False) -> bool:
+        upto, size = self.store.snapshot_info()
+        pending = self.store.bytes_after(upto)
+        threshold = max(size, COMPACT_MIN_BYTES)
+        if not force and pending <= threshold:
+            return False
+        if pending == 0:
+            return False
+        self.store.put_snapshot(self._seen_seq, heads_hex(self.doc.heads()), self.doc.save(), self.now())
+        return True
+
+    def compact(self) -> bool:
+        """Write a new snapshot now; True if one was written."""
+        with self._session():
+            return self._maybe_compact(force=True)
+
+    # ------------------------------------------------------------------ stamping helpers
+    def _stamp_new(self) -> dict[str, Any]:
+        now = self.now()
+        return {"created_by": self.me, "created_at": now, "updated_by": self.me, "updated_at": now}
+
+    def _create(self, record: Record) -> str:
+        record.id = record.id or new_id()
+        stamp = self._stamp_new()
+        for key, value in stamp.items():
+            setattr(record, key, value)
+        fields = record.to_dict()
+        changes = {
+            k: [None, v]
+            for k, v in fields.items()
+            if k not in ("id", "type", *stamp) and v not in (None, "", [], {}, False)
+        }
+        collection = record.COLLECTION
+
+        def action() -> set[tuple[str, str]]:
+            with self.doc.transaction() as tx:
+                tx.create(collection, record.id, fields)
+                tx.log(collection, record.id, HistoryEntry(record.id, collection, stamp["created_at"],
+                                                           self.me, "created", changes))
+            return {(collection, record.id)}
+
+        self._write(action)
+        return record.id
+
+    def _update(
+        self,
+        collection: str,
+        record_id: str,
+        fields: dict[str, Any],
+        action_name: str = "edited",
+        extra: Callable[[Any], set[tuple[str, str]]] | None = None,
+    ) -> None:
+        """Change ``fields`` of a record, logging old → new values in its history."""
+        current = self.doc.read(collection, record_id) or {}
+        changes = {k: [current.get(k), v] for k, v in fields.items() if current.get(k) != v}
+        if not changes and extra is None:
+            return
+        now = self.now()
+        payload = {**{k: v for k, v in fields.items() if k in changes}, "updated_by": self.me, "updated_at": now}
+
+        def action() -> set[tuple[str, str]]:
+            touched = {(collection, record_id)}
+            with self.doc.transaction() as tx:
+                tx.update(collection, record_id, payload)
+                tx.log(collection, record_id, HistoryEntry(record_id, collection, now, self.me,
+                                                           action_name, changes))
+                if extra is not None:
+                    touched |= extra(tx)
+            return touched
+
+        self._write(action)
+
+
+def _hash_of(change: bytes) -> str:
+    """The automerge hash of a raw change chunk: SHA-256 of everything after the 4-byte
+    magic and the 4-byte checksum (chunk type, length, body)."""
+    return hashlib.sha256(change[8:]).hexdigest() if len(change) > 8 else ""
+
