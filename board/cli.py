@@ -553,6 +553,53 @@ from board.cli_review import review  # noqa: E402
 cli.add_command(review)
 
 
+# ---------------------------------------------------------------------- network
+
+import shutil as _shutil  # noqa: E402
+
+from board.network import build_network, member_key  # noqa: E402
+from board.network_render import FORMATS as NETWORK_FORMATS  # noqa: E402
+from board.network_render import MIN_WIDTH, render, write_atomically  # noqa: E402
+
+
+@cli.command("network")
+@click.option("--me", "me_only", is_flag=True, help="Only your own network.")
+@click.option("--member", default=None, metavar="M", help="Only this member's network.")
+@click.option("--depth", type=click.IntRange(1, 10), default=None,
+              help="With --me/--member: 1 = their streams, roles, commitments and agreements; "
+                   "each step more widens to the people reached.  [default: 1]")
+@click.option("--format", "fmt", type=click.Choice(NETWORK_FORMATS), default="ascii",
+              show_default=True)
+@click.option("--closed", is_flag=True, help="Also draw done, declined and dropped commitments.")
+@click.option("--width", type=click.IntRange(MIN_WIDTH), default=None,
+              help="Width of the ascii drawing (default: the terminal's).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              default=None, help="Write to FILE instead of standard output.")
+@pass_ctx
+def network_(obj: Ctx, me_only: bool, member: str | None, depth: int | None, fmt: str,
+             closed: bool, width: int | None, output: Path | None) -> None:
+    """Draw the value network: streams with their people, roles and external parties,
+    commitments, agreements and health hints (or one person's part of it)."""
+    if me_only and member:
+        raise CliError("use either --me or --member, not both", 2)
+    if depth is not None and not (me_only or member):
+        raise CliError("--depth needs --me or --member", 2)
+    s = obj.service
+    graph = build_network(s, include_closed=closed)
+    if me_only or member:
+        member_id = s.resolve_member(member or "me")
+        if member_key(member_id) not in graph:
+            raise InvalidInput(f"{s.member_name(member_id)} is no longer a member of the team")
+        graph = graph.around(member_id, depth or 1)
+    columns = width or max(MIN_WIDTH, _shutil.get_terminal_size((100, 24)).columns)
+    data = render(graph, fmt, columns)  # complete before any file is touched
+    if output is None:
+        click.echo(data if fmt == "svg" else data.decode("utf-8"), nl=False)
+        return
+    write_atomically(output, data)
+    click.echo(f"wrote {output}", err=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="teamboard")
