@@ -41,7 +41,7 @@ async def invite_and_join(inviter: Workspace, home: Path, name: str, discovery: 
         on_ready=lambda code, host, port: ready.set_result((code, host, port))))
     code, host, port = await asyncio.wait_for(ready, 30)
     joined = await run_join(home, code, name, peer=None if discovery else (host, port),
-                            interfaces=LOOPBACK, timeout=30)
+                            interfaces=LOOPBACK, timeout=PATIENCE)
     outcome = await asyncio.wait_for(task, 90)
     assert outcome.joined is not None and outcome.joined.name == name and outcome.synced
     return joined
