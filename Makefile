@@ -10,7 +10,7 @@ lint:
 	ruff format --check board storage sync
 
 types:
-	mypy board/model.py board/document.py board/service.py storage sync
+	mypy board/model.py board/document.py board/service.py board/service_core.py board/lookups.py board/use_cases.py storage
 
 check: lint types test
 

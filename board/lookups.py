@@ -3,6 +3,8 @@ history and focus."""
 
 from __future__ import annotations
 
+import builtins
+
 from collections.abc import Iterable
 
 from board import readmodel
@@ -73,12 +75,12 @@ class Lookups(ServiceCore):
         members = list(self.doc.read_all("members"))
         by_name = [m["id"] for m in members if str(m.get("name", "")).lower() == ref.lower()]
         if len(by_name) == 1:
-            return by_name[0]
+            return str(by_name[0])
         if len(by_name) > 1:
             raise Ambiguous(f"several members are called {ref!r}; use their id")
         by_id = [m["id"] for m in members if m["id"].startswith(ref.lower())]
         if len(by_id) == 1:
-            return by_id[0]
+            return str(by_id[0])
         if len(by_id) > 1:
             raise Ambiguous(f"member prefix {ref!r} is ambiguous: {', '.join(sorted(by_id))}")
         raise NotFound(f"no member called {ref!r}")
@@ -176,7 +178,7 @@ class Lookups(ServiceCore):
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at, id"
-        records = [readmodel.from_row(collection, r) for r in self.store.rows(sql, params)]  # type: ignore[arg-type]
+        records = [readmodel.from_row(collection, r) for r in self.store.rows(sql, params)]
         if collection == "members" and not include_archived:
             records = [r for r in records if isinstance(r, Member) and r.active]
         if mine:
@@ -201,11 +203,11 @@ class Lookups(ServiceCore):
             return record.id == member_id
         return record.created_by == member_id
 
-    def checkins_for(self, item_id: str) -> list[CheckIn]:
+    def checkins_for(self, item_id: str) -> builtins.list[CheckIn]:
         rows = self.store.rows("SELECT * FROM checkins WHERE item = ? ORDER BY at, id", [item_id])
-        return [readmodel.from_row("checkins", r) for r in rows]  # type: ignore[misc, arg-type]
+        return [readmodel.from_row("checkins", r) for r in rows]  # type: ignore[misc]
 
-    def history(self, ref: str | None = None, limit: int | None = None) -> list[HistoryEntry]:
+    def history(self, ref: str | None = None, limit: int | None = None) -> builtins.list[HistoryEntry]:
         """Attributed changes of one item (oldest first), or of the whole board (newest first)."""
         if ref:
             collection, record_id = self.resolve(ref)
@@ -213,7 +215,7 @@ class Lookups(ServiceCore):
         else:
             sql = "SELECT * FROM history ORDER BY at DESC, item, seq DESC"
             rows = self.store.rows(sql + (f" LIMIT {int(limit)}" if limit else ""))
-        return [readmodel.history_from_row(r) for r in rows]  # type: ignore[arg-type]
+        return [readmodel.history_from_row(r) for r in rows]
 
     @reader
     def focus(self, ref: str = "me") -> Focus:

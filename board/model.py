@@ -142,7 +142,7 @@ def check_transition(kind: str, current: str, new: str) -> None:
         raise InvalidInput(f"unknown {kind} status {new!r} (one of: {allowed_values})") from None
     if target.value == current:
         raise RuleViolation(f"the {kind} is already {current}")
-    allowed = table[enum(current)]
+    allowed = table[enum(current)]  # type: ignore[index]  # table and enum are paired above
     if target not in allowed:
         if kind == "agreement" and current == "draft" and target == A.ACTIVE:
             raise RuleViolation("an agreement becomes active only when every party has consented")

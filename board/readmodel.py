@@ -44,7 +44,7 @@ def tables() -> dict[str, dict[str, type]]:
     """Read-model table declarations, for :class:`storage.store.Store`."""
     out: dict[str, dict[str, type]] = {}
     for name, cls in COLLECTIONS.items():
-        columns = {"id": str, "type": str}
+        columns: dict[str, type] = {"id": str, "type": str}
         columns.update({f.name: _column_type(f) for f in dataclasses.fields(cls) if f.name != "id"})
         out[name] = columns
     out[HISTORY_TABLE] = {

@@ -78,14 +78,17 @@ class Store:
         self.conn.close()
 
     # ------------------------------------------------------------------ schema
+    def _table(self, name: str) -> sqlite_utils.db.Table:
+        return self.db.table(name)
+
     def _migrate(self, tables: dict[str, dict[str, type]]) -> None:
         db = self.db
         if "meta" not in db.table_names():
-            db["meta"].create({"key": str, "value": str}, pk="key")
+            self._table("meta").create({"key": str, "value": str}, pk="key")
             self.conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             self.set_meta("schema_version", str(STORE_SCHEMA))
         if "changes" not in db.table_names():
-            db["changes"].create(
+            self._table("changes").create(
                 {
                     "seq": int,
                     "hash": str,
@@ -97,27 +100,26 @@ class Store:
                 },
                 pk="seq",
             )
-            db["changes"].create_index(["hash"], unique=True)
+            self._table("changes").create_index(["hash"], unique=True)
         if "snapshots" not in db.table_names():
-            db["snapshots"].create(
+            self._table("snapshots").create(
                 {"id": int, "upto_seq": int, "heads": str, "bytes": bytes, "created_at": str},
                 pk="id",
             )
         if "peers" not in db.table_names():
-            db["peers"].create(
+            self._table("peers").create(
                 {"id": str, "address": str, "last_seen": str, "last_sync": str, "note": str},
                 pk="id",
             )
         for name, columns in tables.items():
-            table = db[name]
+            table = self._table(name)
             if name not in db.table_names():
-                pk = "id" if "id" in columns else None
-                table.create(columns, pk=pk) if pk else table.create(columns)  # type: ignore[union-attr]
+                table.create(columns, pk="id" if "id" in columns else None)
             else:
-                existing = {c.name for c in table.columns}  # type: ignore[union-attr]
+                existing = {c.name for c in table.columns}
                 for col, typ in columns.items():
                     if col not in existing:
-                        table.add_column(col, typ)  # type: ignore[union-attr]
+                        table.add_column(col, typ)
 
     # ------------------------------------------------------------------ meta
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -249,19 +251,19 @@ class Store:
     def clear_table(self, table: str) -> None:
         self.conn.execute(f"DELETE FROM [{table}]")
 
-    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
             cur = self.conn.execute(sql, tuple(params))
             names = [d[0] for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]  # type: ignore[misc]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
 
     # ------------------------------------------------------------------ peers
     def upsert_peer(self, peer_id: str, **fields: Any) -> None:
         with self.write():
-            self.db["peers"].upsert({"id": peer_id, **fields}, pk="id")  # type: ignore[union-attr]
+            self._table("peers").upsert({"id": peer_id, **fields}, pk="id")
 
     def peers(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.rows("SELECT * FROM peers ORDER BY id")]  # type: ignore[call-overload]
+        return self.rows("SELECT * FROM peers ORDER BY id")
 
 
 def _check_readable(path: Path) -> None:
