@@ -17,7 +17,7 @@ transactions here carry neither author nor time.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,7 +34,7 @@ class NewerSchema(BoardError):
     """The document was written by a newer teamboard."""
 
 
-def encode_apply_message(changes: list[bytes]) -> am.Message:
+def encode_apply_message(changes: Sequence[bytes]) -> am.Message:
     """A sync message that carries only ``changes``.
 
     automerge's Python binding has no ``apply_changes``; receiving a sync message that

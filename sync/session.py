@@ -30,6 +30,7 @@ from typing import Protocol
 
 from automerge import core as am
 
+from board.document import _uleb, encode_apply_message
 from sync.protocol import (
     PROTOCOL_VERSION,
     Bye,
@@ -246,17 +247,6 @@ class SyncSession:
 
 
 # --------------------------------------------------------------------------- automerge wire
-def encode_apply_message(changes: Sequence[bytes]) -> am.Message:
-    """A sync message that carries only ``changes``: receiving it applies them.
-
-    (automerge's Python binding has no ``apply_changes``.) Format: sync message v1 (0x42),
-    then heads, need, have and changes, each list prefixed by its LEB128 length."""
-    buf = bytearray([0x42]) + _uleb(0) + _uleb(0) + _uleb(0) + _uleb(len(changes))
-    for change in changes:
-        buf += _uleb(len(change)) + change
-    return am.Message.decode(bytes(buf))
-
-
 def parse_sync_message(data: bytes) -> tuple[list[bytes], list[bytes]]:
     """(heads, raw change chunks) of an encoded automerge sync message (v1 or v2).
 
@@ -340,15 +330,3 @@ def change_hash(chunk: bytes) -> bytes | None:
             return None
         return hashlib.sha256(b"\x01" + _uleb(len(body)) + body).digest()
     return None
-
-
-def _uleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
