@@ -1,0 +1,290 @@
+"""TeamboardApp: the Textual app, and the bridge from domain events to Textual messages.
+
+``run_ui(home)`` is what the CLI calls; ``make_app(home)`` is the factory the CLI and the
+tests share. The app talks to the board only through :class:`board.service.BoardService`,
+in thread workers (see :mod:`board.ui.runner`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.signal import Signal
+
+from board.events import BoardChanged, Event, PeersChanged, SyncProblem
+from board.model import BoardError, Member, Stream
+from board.service import BoardService
+from board.ui import settings
+from board.ui.cards import Board, load_board
+from board.ui.messages import BoardDelta, BoardUpdated, SyncStatus
+from board.ui.runner import Closed, Runner
+from board.workspace import Workspace, has_board
+
+log = logging.getLogger("teamboard.ui")
+Clock = Callable[[], dt.datetime]
+DIRECTORY_COLLECTIONS = ("members", "streams", "team")
+
+
+@dataclass
+class Directory:
+    """Who and what the screens name often: members, streams, the team (cached)."""
+
+    me: str = ""
+    team: str = ""
+    members: list[Member] = field(default_factory=list)
+    streams: list[Stream] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    today: str = ""
+
+    @classmethod
+    def load(cls, service: BoardService) -> Directory:
+        everyone = service.members(include_removed=True)
+        return cls(
+            me=service.me,
+            team=service.team().name,
+            members=[m for m in everyone if m.active],
+            streams=[s for s in service.list("streams") if isinstance(s, Stream)],
+            names={m.id: m.name for m in everyone},
+            today=service.today().isoformat(),
+        )
+
+    def name(self, member_id: str) -> str:
+        return self.names.get(member_id, member_id[:8])
+
+    def labels(self) -> dict[str, str]:
+        """Member names and stream titles by id (for history entries that hold ids)."""
+        return {**{s.id: s.title for s in self.streams}, **self.names}
+
+    def stream_title(self, stream_id: str) -> str:
+        return next((s.title for s in self.streams if s.id == stream_id), "")
+
+
+class TeamboardApp(App[None]):
+    """The terminal UI on one home."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "teamboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
+
+    def __init__(self, home: Path, clock: Clock | None = None, poll_interval: float = 0.5) -> None:
+        super().__init__()
+        self.home = Path(home).expanduser()
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.workspace: Workspace | None = None
+        self.directory = Directory()
+        self.runner = Runner(self)
+        self.board_changed: Signal[BoardDelta] = Signal(self, "board_changed")
+        self._pending: set[tuple[str, str]] = set()
+        self._pending_everything = False
+        self._pending_origins: set[str] = set()
+        self._pending_lock = threading.Lock()
+        self._refreshing = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._theme_ready = False
+        self.preloaded_board: Board | None = None
+        self.peers = 0  # connected sync peers, when a sync node reports them
+        # Held by every worker while it uses the service, and by close_workspace: closing
+        # the SQLite connection under a running query would crash the process.
+        self._service_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ start and stop
+    @property
+    def service(self) -> BoardService:
+        if self.workspace is None:
+            raise BoardError("no board is open")
+        return self.workspace.service
+
+    @contextmanager
+    def using_service(self) -> Iterator[BoardService]:
+        """For worker threads: the service, held open while in use (raises Closed after
+        the board was closed)."""
+        with self._service_lock:
+            if self.workspace is None:
+                raise Closed()
+            yield self.workspace.service
+
+    def on_mount(self) -> None:
+        self.theme = settings.chosen_theme(self.home, set(self.available_themes))
+        self._theme_ready = True
+        from board.ui.screens.welcome import LoadingScreen, WelcomeScreen
+
+        if has_board(self.home):
+            self.push_screen(LoadingScreen())
+            self.run_worker(self._open, thread=True, group="open", exit_on_error=False)
+        else:
+            self.push_screen(WelcomeScreen())
+
+    def watch_theme(self, theme: str) -> None:
+        if self._theme_ready:
+            settings.save(self.home, theme=theme)
+
+    def _open(self) -> None:
+        try:
+            workspace = Workspace.open(self.home, self.clock)
+            directory = Directory.load(workspace.service)
+            # Read the board now, while the screen shows "Opening…": the UI thread is idle
+            # and the board view can paint as soon as it is mounted.
+            self.preloaded_board = load_board(
+                workspace.service,
+                {s.id: s for s in directory.streams},
+                directory.names,
+                directory.today,
+            )
+        except BoardError as exc:
+            self.call_from_thread(self.show_fatal, str(exc))
+            return
+        except Exception as exc:  # never a traceback: say what went wrong
+            log.exception("opening %s failed", self.home)
+            self.call_from_thread(self.show_fatal, f"cannot open the board in {self.home}: {exc}")
+            return
+        try:
+            self.call_from_thread(self.board_opened, workspace, directory)
+        except RuntimeError:  # the app quit while the board was opening
+            workspace.close()
+
+    def board_opened(self, workspace: Workspace, directory: Directory | None = None) -> None:
+        """Show the board of ``workspace`` (just opened, or just created)."""
+        from board.ui.screens.main import MainScreen
+
+        self.workspace = workspace
+        self.directory = directory or Directory.load(workspace.service)
+        self._update_sub_title()
+        self._unsubscribe = workspace.service.subscribe(self._on_event)
+        self.switch_screen(MainScreen())
+        self.set_interval(self.poll_interval, self._poll, name="refresh")
+
+    def show_fatal(self, message: str) -> None:
+        from board.ui.screens.welcome import ProblemScreen
+
+        self.switch_screen(ProblemScreen(message))
+
+    def on_unmount(self) -> None:
+        self.close_workspace()
+
+    def close_workspace(self) -> None:
+        """Close the board (waits for a worker that is using it to finish)."""
+        with self._service_lock:
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+                self._unsubscribe = None
+            if self.workspace is not None:
+                self.workspace.close()
+                self.workspace = None
+
+    # ------------------------------------------------------------------ events in, repaints out
+    def _on_event(self, event: Event) -> None:
+        """Service (and sync) listener: runs on whichever thread wrote. Merge, then wake
+        the UI; peer status and sync problems become messages of their own."""
+        if isinstance(event, PeersChanged | SyncProblem):
+            self.post_message(SyncStatus(event))
+            return
+        if not isinstance(event, BoardChanged):
+            return
+        with self._pending_lock:
+            self._pending |= event.touched
+            self._pending_everything |= event.everything
+            self._pending_origins.add(event.origin)
+        self.post_message(BoardUpdated())
+
+    def on_sync_status(self, message: SyncStatus) -> None:
+        event = message.event
+        if isinstance(event, SyncProblem):
+            self.notify(event.message, title="Sync", severity="warning")
+        elif isinstance(event, PeersChanged):
+            self.peers = event.connected
+            self._update_sub_title()
+
+    def _update_sub_title(self) -> None:
+        d = self.directory
+        peers = f" · {self.peers} peer{'s' if self.peers != 1 else ''}" if self.peers else ""
+        self.sub_title = f"{d.team} · {d.name(d.me)}{peers}"
+
+    def on_board_updated(self, message: BoardUpdated) -> None:
+        with self._pending_lock:
+            delta = BoardDelta(
+                frozenset(self._pending), self._pending_everything, frozenset(self._pending_origins)
+            )
+            self._pending, self._pending_everything, self._pending_origins = set(), False, set()
+        if not delta.touched and not delta.everything:
+            return
+        if delta.touches(*DIRECTORY_COLLECTIONS):
+            self.runner.load("directory", Directory.load, lambda d: self._publish(delta, d))
+        else:
+            self._publish(delta, None)
+
+    def _publish(self, delta: BoardDelta, directory: Directory | None) -> None:
+        if directory is not None:
+            self.directory = directory
+            self._update_sub_title()
+        self.board_changed.publish(delta)
+
+    def _poll(self) -> None:
+        """Pick up what another process wrote to this home (a cheap PRAGMA check)."""
+        if self._refreshing or self.workspace is None:
+            return
+        self._refreshing = True
+
+        def job() -> None:
+            try:
+                with self.using_service() as service:
+                    service.refresh()
+            except Closed:
+                pass
+            except Exception:  # a busy or closing database: try again next tick
+                log.debug("refresh failed", exc_info=True)
+            finally:
+                self._refreshing = False
+
+        self.run_worker(job, thread=True, group="refresh", exit_on_error=False)
+
+    def today(self) -> str:
+        """Today for due dates (the service's clock, so tests can freeze it)."""
+        return self.workspace.service.today().isoformat() if self.workspace else ""
+
+    # ------------------------------------------------------------------ errors, help, commands
+    def show_error(self, exc: BaseException) -> None:
+        self.notify(str(exc), title="Not done", severity="error", timeout=6)
+
+    def action_help(self) -> None:
+        from board.ui.screens.dialogs import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        commands = getattr(screen, "commands", None)
+        if callable(commands):
+            yield from commands()
+        yield SystemCommand("Help", "Keys and what each view shows", self.action_help)
+        yield from super().get_system_commands(screen)
+
+
+def make_app(home: Path, clock: Clock | None = None, poll_interval: float = 0.5) -> TeamboardApp:
+    """The app on ``home``: the welcome screen when it holds no board yet, else the board.
+
+    ``clock`` replaces the real time (tests freeze it); ``poll_interval`` is how often the
+    app looks for changes another process made to the home."""
+    return TeamboardApp(home, clock=clock, poll_interval=poll_interval)
+
+
+def run_ui(home: Path) -> None:
+    """Run the terminal UI on ``home`` until the user quits (what `teamboard` calls)."""
+    app = make_app(home)
+    try:
+        app.run()
+    finally:
+        app.close_workspace()
