@@ -21,5 +21,11 @@ from board.use_cases import FIELD_ALIASES, LIST_FIELDS, SETTABLE  # noqa: F401
 from board.use_cases import UseCases
 
 
+__all__ = [
+    "COMPACT_MIN_BYTES", "FIELD_ALIASES", "LIST_FIELDS", "SETTABLE", "BoardService", "Clock",
+    "Listener", "change_signing_payload", "new_id", "reader", "use_case",
+]
+
+
 class BoardService(UseCases):
     """Use cases on one team's board, for one member (``me``) of one home."""

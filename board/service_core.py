@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from board import readmodel
 from board.dates import parse_date
@@ -104,7 +104,7 @@ class ServiceCore:
         me: str,
         sign: Callable[[bytes], bytes] | None = None,
         clock: Clock | None = None,
-    ) -> ServiceCore:
+    ) -> Self:
         """Load the board from the latest snapshot plus the changes after it."""
         snapshot = store.latest_snapshot()
         upto = snapshot.upto_seq if snapshot else 0
