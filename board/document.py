@@ -199,6 +199,11 @@ class BoardDocument:
             return []
         return self.doc.keys(obj, heads) if heads else self.doc.keys(obj)
 
+    def has(self, collection: str, record_id: str) -> bool:
+        """Whether the collection holds a record with exactly this id."""
+        obj = self._collection(collection)
+        return obj is not None and self.doc.get(obj, record_id) is not None
+
     def read(
         self, collection: str, record_id: str, heads: Heads | None = None
     ) -> dict[str, Any] | None:

@@ -91,6 +91,10 @@ class Lookups(ServiceCore):
         ref = (ref or "").strip().lower()
         if not ref:
             raise InvalidInput("no id given")
+        collections = tuple(collections)
+        for collection in collections:  # a whole id: one lookup, not a scan of every id
+            if self.doc.has(collection, ref):
+                return collection, ref
         hits = [(c, rid) for c in collections for rid in self.doc.ids(c) if rid.startswith(ref)]
         exact = [h for h in hits if h[1] == ref]
         if exact:
