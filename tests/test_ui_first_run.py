@@ -21,7 +21,7 @@ async def test_first_run_offers_create_and_join(tmp_path: Path) -> None:
         text = screen_text(pilot)
         assert "Create a team board" in text
         assert "Join a team" in text
-        assert "arrives with the sync" in text
+        assert "Ask a teammate to run `teamboard" in text
         assert app.screen.query_one("#code", Input).disabled
 
 

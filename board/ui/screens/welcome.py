@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("teamboard.ui")
 
 JOIN_LATER = (
-    "Joining a team over the network arrives with the sync feature. Until then, "
-    "ask a teammate for an invite code and run `teamboard join CODE --name YOU` once it "
-    "is available, or create your own board here."
+    "Ask a teammate to run `teamboard invite`, then join from a terminal: "
+    "`teamboard join CODE --name YOU`. Joining from this screen comes next; "
+    "or create your own board here."
 )
 
 
