@@ -496,9 +496,7 @@ def export_(obj: Ctx, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)
+    write_atomically(output, text.encode("utf-8"))
     click.echo(f"wrote {output}", err=True)
 
 
@@ -559,7 +557,8 @@ import shutil as _shutil  # noqa: E402
 
 from board.network import build_network, member_key  # noqa: E402
 from board.network_render import FORMATS as NETWORK_FORMATS  # noqa: E402
-from board.network_render import MIN_WIDTH, render, write_atomically  # noqa: E402
+from board.export import write_atomically  # noqa: E402
+from board.network_render import MIN_WIDTH, render  # noqa: E402
 
 
 @cli.command("network")

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from board.export import write_atomically
+
 from board.model import InvalidInput, Review
 from board.review_agenda import ROUNDS, SECTIONS, AgendaItem, ordered
 from board.review_outcomes import OUTCOMES
@@ -367,7 +369,5 @@ def export(obj: Ctx, review_id: str | None, fmt: str, output: Path | None) -> No
     if output is None:
         click.echo(text, nl=False)
         return
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)
+    write_atomically(output, text.encode("utf-8"))
     click.echo(f"wrote {output}", err=True)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 from board.model import Agreement, CheckIn, Commitment, Goal, Record, Role, Stream
@@ -123,3 +126,16 @@ def to_csv(service: BoardService) -> str:
 
 def export(service: BoardService, fmt: str) -> str:
     return {"json": to_json, "markdown": to_markdown, "csv": to_csv}[fmt](service)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory, renamed
+    into place only once it is complete: ``path`` is never left half-written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "xb") as handle:  # created with the usual umask, unlike mkstemp's 0600
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -9,15 +9,12 @@ dashed outlines and colours).
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import shutil
 import subprocess
 import textwrap
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
 
 from board.model import BoardError, InvalidInput, Kind
 from board.network import EdgeKind, Network, Node, NodeKind, STREAM_TO_PARTY
@@ -395,16 +392,3 @@ def render(network: Network, fmt: str, width: int = 100) -> bytes:
     if fmt == "ascii":
         return to_ascii(network, width).encode("utf-8")
     raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory, renamed
-    into place only once it is complete: ``path`` is never left half-written."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as handle:  # created with the usual umask, unlike mkstemp's 0600
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from board.demo import build_demo
+from board.export import write_atomically
 from board.model import Agreement, Commitment, InvalidInput, Member, NotFound, Role, Stream
 from board.network import (
     EdgeKind,
@@ -36,7 +37,6 @@ from board.network_render import (
     to_dot,
     to_mermaid,
     to_svg,
-    write_atomically,
 )
 from board.workspace import Workspace
 from sync.identity import Identity
