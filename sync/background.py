@@ -52,20 +52,46 @@ class BackgroundSync:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._stop_requested = False
         self._thread = threading.Thread(target=self._run, name="teamboard-sync", daemon=True)
 
     def start(self, timeout: float = 30.0) -> None:
-        """Start the node; returns once it listens (or failed: see :attr:`error`)."""
-        self._thread.start()
+        """Start the node; returns once it listens (or failed: see :attr:`error`). Does
+        nothing after :meth:`stop` (a program may quit while sync is still starting)."""
+        with self._lock:
+            if self._stop_requested:
+                return
+            self._thread.start()
         self._ready.wait(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the node and wait for its thread; safe from any thread, before or while
+        :meth:`start` runs, and more than once. The workspace may be closed after this."""
+        with self._lock:
+            self._stop_requested = True
+            if self._thread.ident is None:  # never started
+                return
+        self._ready.wait(timeout)  # the loop and its stop signal exist once the node started
         if self._loop is not None and self._stopped is not None:
             try:
                 self._loop.call_soon_threadsafe(self._stopped.set)
             except RuntimeError:  # the loop already ended
                 pass
         self._thread.join(timeout)
+
+    def connect(self, host: str, port: int) -> None:
+        """Connect to a peer by address, and keep reconnecting to it while the node runs
+        (from any thread; an unreachable peer is retried with backoff)."""
+        loop = self._loop
+        if loop is None or self.error or self._stop_requested:
+            raise RuntimeError(self.error or "sync is not running")
+
+        def spawn() -> None:
+            if not self.node._stopping:
+                self.node._spawn(self.node._keep_connected(host, port))
+
+        loop.call_soon_threadsafe(spawn)
 
     @property
     def port(self) -> int:

@@ -21,8 +21,8 @@ async def test_first_run_offers_create_and_join(tmp_path: Path) -> None:
         text = screen_text(pilot)
         assert "Create a team board" in text
         assert "Join a team" in text
-        assert "Ask a teammate to run `teamboard" in text
-        assert app.screen.query_one("#code", Input).disabled
+        assert "Invite code" in text
+        assert not app.screen.query_one("#code", Input).disabled  # joining works here now
 
 
 async def test_first_run_create_board_opens_it(tmp_path: Path) -> None:

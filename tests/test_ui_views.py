@@ -32,6 +32,7 @@ EXPECTED = {
     "streams": "Support & operations",
     "activity": "created",
     "members": "Farah",
+    "peers": "Sync is not running",
 }
 
 

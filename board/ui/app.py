@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -29,6 +29,9 @@ from board.ui.cards import Board, load_board
 from board.ui.messages import BoardDelta, BoardUpdated, SyncStatus
 from board.ui.runner import Closed, Runner
 from board.workspace import Workspace, has_board
+
+if TYPE_CHECKING:
+    from sync.background import BackgroundSync
 
 log = logging.getLogger("teamboard.ui")
 Clock = Callable[[], dt.datetime]
@@ -79,8 +82,15 @@ class TeamboardApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
-    def __init__(self, home: Path, clock: Clock | None = None, poll_interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        home: Path,
+        clock: Clock | None = None,
+        poll_interval: float = 0.5,
+        sync: bool = False,
+    ) -> None:
         super().__init__()
+        self.sync_enabled = sync
         self.home = Path(home).expanduser()
         self.clock = clock
         self.poll_interval = poll_interval
@@ -97,6 +107,13 @@ class TeamboardApp(App[None]):
         self._theme_ready = False
         self.preloaded_board: Board | None = None
         self.peers = 0  # connected sync peers, when a sync node reports them
+        self.last_sync = ""
+        self.sync: BackgroundSync | None = None  # the background sync node, once started
+        self.sync_error = ""
+        self.sync_changed: Signal[object] = Signal(self, "sync_changed")
+        # Called by close_workspace before the board closes: background jobs that use the
+        # board outside the service lock (an invite's own sync node) stop through these.
+        self.stoppers: set[Callable[[], None]] = set()
         # Held by every worker while it uses the service, and by close_workspace: closing
         # the SQLite connection under a running query would crash the process.
         self._service_lock = threading.Lock()
@@ -166,6 +183,37 @@ class TeamboardApp(App[None]):
         self._unsubscribe = workspace.service.subscribe(self._on_event)
         self.switch_screen(MainScreen())
         self.set_interval(self.poll_interval, self._poll, name="refresh")
+        if self.sync_enabled:
+            self._start_sync(workspace)
+
+    def _start_sync(self, workspace: Workspace) -> None:
+        """Run the sync node in the background; it reports through ``_on_event``."""
+        import os
+
+        from sync.background import BackgroundSync
+        from sync.node import interfaces_from_env, parse_address
+
+        remembered = []
+        for peer in workspace.store.peers():
+            try:
+                remembered.append(parse_address(peer.get("address") or ""))
+            except ValueError:
+                continue  # a peer that connected to us: it will again
+        sync = BackgroundSync(
+            workspace,
+            interfaces=interfaces_from_env(),
+            discovery=not os.environ.get("TEAMBOARD_NO_DISCOVERY"),
+            peers=remembered,
+            on_event=self._on_event,
+        )
+        self.sync = sync
+
+        def job() -> None:
+            sync.start()
+            if sync.error:
+                self.post_message(SyncStatus(SyncProblem(sync.error)))
+
+        self.run_worker(job, thread=True, group="sync", exit_on_error=False)
 
     def show_fatal(self, message: str) -> None:
         from board.ui.screens.welcome import ProblemScreen
@@ -176,7 +224,13 @@ class TeamboardApp(App[None]):
         self.close_workspace()
 
     def close_workspace(self) -> None:
-        """Close the board (waits for a worker that is using it to finish)."""
+        """Stop sync and background jobs, then close the board (waits for a worker that
+        is using it to finish): the sync node must not outlive the SQLite connection."""
+        sync, self.sync = self.sync, None
+        if sync is not None:
+            sync.stop()
+        for stop in list(self.stoppers):
+            stop()
         with self._service_lock:
             if self._unsubscribe is not None:
                 self._unsubscribe()
@@ -203,15 +257,29 @@ class TeamboardApp(App[None]):
     def on_sync_status(self, message: SyncStatus) -> None:
         event = message.event
         if isinstance(event, SyncProblem):
+            if self.sync is not None and event.message == self.sync.error:
+                self.sync_error = event.message
             self.notify(event.message, title="Sync", severity="warning")
         elif isinstance(event, PeersChanged):
             self.peers = event.connected
-            self._update_sub_title()
+            self.last_sync = event.last_sync or self.last_sync
+        self._update_sub_title()
+        self.sync_changed.publish(event)
+
+    def sync_state(self) -> str:
+        """What the header says about sync: off, offline, or peers and the last sync."""
+        if self.sync is None and not self.sync_error:
+            peers = f"{self.peers} peer{'s' if self.peers != 1 else ''}"
+            return peers if self.peers else ""
+        if self.sync_error:
+            return "sync off"
+        state = f"{self.peers} peer{'s' if self.peers != 1 else ''}" if self.peers else "offline"
+        return f"{state} · synced {_local_time(self.last_sync)}" if self.last_sync else state
 
     def _update_sub_title(self) -> None:
         d = self.directory
-        peers = f" · {self.peers} peer{'s' if self.peers != 1 else ''}" if self.peers else ""
-        self.sub_title = f"{d.team} · {d.name(d.me)}{peers}"
+        state = self.sync_state()
+        self.sub_title = f"{d.team} · {d.name(d.me)}" + (f" · {state}" if state else "")
 
     def on_board_updated(self, message: BoardUpdated) -> None:
         with self._pending_lock:
@@ -273,17 +341,30 @@ class TeamboardApp(App[None]):
         yield from super().get_system_commands(screen)
 
 
-def make_app(home: Path, clock: Clock | None = None, poll_interval: float = 0.5) -> TeamboardApp:
+def _local_time(utc: str) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` in UTC (as the sync node records it) -> local ``HH:MM``."""
+    try:
+        moment = dt.datetime.strptime(utc, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return utc
+    return moment.astimezone().strftime("%H:%M")
+
+
+def make_app(
+    home: Path, clock: Clock | None = None, poll_interval: float = 0.5, sync: bool = False
+) -> TeamboardApp:
     """The app on ``home``: the welcome screen when it holds no board yet, else the board.
 
     ``clock`` replaces the real time (tests freeze it); ``poll_interval`` is how often the
-    app looks for changes another process made to the home."""
-    return TeamboardApp(home, clock=clock, poll_interval=poll_interval)
+    app looks for changes another process made to the home; ``sync`` runs the sync node in
+    the background once the board is open (interfaces from ``$TEAMBOARD_INTERFACES``,
+    no zeroconf when ``$TEAMBOARD_NO_DISCOVERY`` is set)."""
+    return TeamboardApp(home, clock=clock, poll_interval=poll_interval, sync=sync)
 
 
 def run_ui(home: Path) -> None:
     """Run the terminal UI on ``home`` until the user quits (what `teamboard` calls)."""
-    app = make_app(home)
+    app = make_app(home, sync=True)
     try:
         app.run()
     finally:

@@ -107,3 +107,49 @@ class Runner:
             self._deliver(deliver, result)
 
         self.app.run_worker(job, thread=True, group=f"load-{key}", exit_on_error=False)
+
+
+class LoopJob:
+    """One coroutine on its own asyncio loop, run by a thread worker (``run``), that any
+    thread may cancel (``cancel`` waits until the coroutine's cleanup has finished).
+
+    For the network work of invites and joins: ``asyncio.run`` in a thread keeps the UI
+    loop free, and a cancel lets ``finally`` blocks close sockets and nodes cleanly."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._loop: Any = None
+        self._task: Any = None
+        self._cancelled = False
+        self._done = threading.Event()
+
+    def run(self) -> Any:
+        """Run the coroutine to its end (in the calling thread); raises what it raised,
+        ``asyncio.CancelledError`` when cancelled."""
+        import asyncio
+
+        async def main() -> Any:
+            with self._lock:
+                if self._cancelled:
+                    raise asyncio.CancelledError()
+                self._loop = asyncio.get_running_loop()
+                self._task = asyncio.current_task()
+            return await self._make()
+
+        try:
+            return asyncio.run(main())
+        finally:
+            self._done.set()
+
+    def cancel(self, timeout: float = 15.0) -> None:
+        with self._lock:
+            self._cancelled = True
+            loop, task = self._loop, self._task
+        if loop is None:
+            return  # not started: run() will not start it
+        try:
+            loop.call_soon_threadsafe(task.cancel)
+        except RuntimeError:  # the loop already ended
+            return
+        self._done.wait(timeout)

@@ -1,4 +1,4 @@
-"""The main screen: the six views as tabs (keys 1–6), item actions, and the palette commands."""
+"""The main screen: the seven views as tabs (keys 1–7), item actions, and the palette commands."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from board.ui.widgets.agreements_view import AgreementsView
 from board.ui.widgets.board_view import BoardView
 from board.ui.widgets.me_view import MeView
 from board.ui.widgets.members_view import MembersView
+from board.ui.widgets.peers_view import PeersView
 from board.ui.widgets.streams_view import StreamsView
 from board.ui.widgets.view import View
 
@@ -28,6 +29,7 @@ VIEWS: list[tuple[str, type[View]]] = [
     ("streams", StreamsView),
     ("activity", ActivityView),
     ("members", MembersView),
+    ("peers", PeersView),
 ]
 
 
@@ -176,6 +178,11 @@ class MainScreen(ItemActions, Screen[None]):
             )
         yield from self.item_commands()
         yield SystemCommand(
+            "Invite a teammate",
+            "Show a one-time code a newcomer joins with (i in Members)",
+            self.action_invite,
+        )
+        yield SystemCommand(
             "Filter the board", "Type to filter goals and commitments (/)", self.action_filter
         )
         yield SystemCommand(
@@ -186,6 +193,12 @@ class MainScreen(ItemActions, Screen[None]):
             "Declined, dropped… in a Closed column (h)",
             self._toggle_closed,
         )
+
+    def action_invite(self) -> None:
+        from board.ui.screens.invite import InviteScreen
+
+        self.action_show_view("members")
+        self.app.push_screen(InviteScreen())
 
     def _clear_filters(self) -> None:
         board = self.view("board")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -19,11 +20,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("teamboard.ui")
 
-JOIN_LATER = (
-    "Ask a teammate to run `teamboard invite`, then join from a terminal: "
-    "`teamboard join CODE --name YOU`. Joining from this screen comes next; "
-    "or create your own board here."
+JOIN_NOTE = (
+    "Ask a teammate for a code (Members view, i; or `teamboard invite`). The invite is "
+    "found on the local network; without multicast, add the address the invite shows."
 )
+JOIN_TIMEOUT = 30.0
 
 
 class LoadingScreen(Screen[None]):
@@ -52,7 +53,7 @@ class ProblemScreen(Screen[None]):
 
 
 class WelcomeScreen(Screen[None]):
-    """No board in this home yet: create a team board, or (later) join one."""
+    """No board in this home yet: create a team board, or join one with an invite code."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.quit", "Quit", show=False)]
 
@@ -81,24 +82,36 @@ class WelcomeScreen(Screen[None]):
                 with Vertical(id="join", classes="choice") as join:
                     join.border_title = "Join a team"
                     yield Label("Invite code")
-                    yield Input(
-                        placeholder="the code a teammate read to you", id="code", disabled=True
-                    )
-                    yield Static(JOIN_LATER, id="join-note", markup=False)
+                    yield Input(placeholder="the code a teammate read to you", id="code")
+                    yield Static("", id="code-error", classes="field-error")
+                    yield Label("Your name")
+                    yield Input(placeholder="how your teammates call you", id="join-name")
+                    yield Static("", id="join-name-error", classes="field-error")
+                    yield Label("Inviter's address (optional)")
+                    yield Input(placeholder="HOST:PORT", id="join-peer")
+                    yield Static("", id="join-peer-error", classes="field-error")
+                    yield Button("Join team", id="join-team", variant="primary")
+                    yield Static("", id="join-status", markup=False)
+                    yield Static(JOIN_NOTE, id="join-note", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#team", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "team":
-            self.query_one("#name", Input).focus()
+        following = {"team": "#name", "code": "#join-name", "join-name": "#join-peer"}
+        if event.input.id in following:
+            self.query_one(following[event.input.id], Input).focus()
+        elif event.input.id == "join-peer":
+            self.join()
         else:
             self.create()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "create-board":
             self.create()
+        elif event.button.id == "join-team":
+            self.join()
 
     def _error(self, field: str, message: str) -> None:
         error = self.query_one(f"#{field}-error", Static)
@@ -139,3 +152,79 @@ class WelcomeScreen(Screen[None]):
         message = str(exc)
         field = "team" if "team" in message else "name" if "name" in message else "team"
         self._error(field, message)
+
+    # ------------------------------------------------------------------ join a team
+    def _join_status(self, message: str, error: bool = False) -> None:
+        status = self.query_one("#join-status", Static)
+        status.update(message)
+        status.set_class(error, "-error")
+
+    def join(self) -> None:
+        """Check the form, then join in a worker: find the invite, prove the code, fetch
+        the board; on success the board opens, as after Create."""
+        from sync.invite import InvalidCode, parse_code
+        from sync.node import interfaces_from_env, parse_address
+        from sync.team import run_join
+
+        code = self.query_one("#code", Input).value.strip()
+        name = self.query_one("#join-name", Input).value.strip()
+        address = self.query_one("#join-peer", Input).value.strip()
+        problems = {"code": "", "join-name": "", "join-peer": ""}
+        try:
+            parse_code(code)
+        except InvalidCode as exc:
+            problems["code"] = str(exc) if code else "the invite code must not be empty"
+        if not name:
+            problems["join-name"] = "your name must not be empty"
+        peer: tuple[str, int] | None = None
+        if address:
+            try:
+                peer = parse_address(address)
+            except ValueError as exc:
+                problems["join-peer"] = str(exc)
+        for field, message in problems.items():
+            self._error(field, message)
+        wrong = [field for field, message in problems.items() if message]
+        if wrong:
+            self.query_one(f"#{wrong[0]}", Input).focus()
+            return
+        self.query_one("#join-team", Button).disabled = True
+        self._join_status(
+            f"Joining through {address}…" if peer else "Looking for the invite on the network…"
+        )
+        app = self.tb
+        interfaces = interfaces_from_env()
+
+        def job() -> None:
+            try:
+                workspace = asyncio.run(
+                    run_join(
+                        app.home, code, name, peer=peer, interfaces=interfaces,
+                        timeout=JOIN_TIMEOUT,
+                    )
+                )
+            except (BoardError, InvalidCode) as exc:
+                self._call_ui(self._join_failed, str(exc))
+                return
+            except Exception as exc:  # never a traceback: say what went wrong
+                log.exception("joining a team in %s failed", app.home)
+                self._call_ui(self._join_failed, f"joining failed: {exc}")
+                return
+            try:
+                app.call_from_thread(app.board_opened, workspace)
+            except RuntimeError:  # the app quit meanwhile
+                workspace.close()
+
+        app.run_worker(job, thread=True, group="open", exit_on_error=False)
+
+    def _call_ui(self, callback: object, *args: object) -> None:
+        try:
+            self.tb.call_from_thread(callback, *args)  # type: ignore[arg-type]
+        except RuntimeError:  # the app quit meanwhile
+            pass
+
+    def _join_failed(self, message: str) -> None:
+        if not self.is_attached:
+            return
+        self.query_one("#join-team", Button).disabled = False
+        self._join_status(message, error=True)

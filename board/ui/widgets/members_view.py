@@ -4,9 +4,11 @@ part in. Enter shows that person's own picture (the Me view)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from board.model import OPEN_COMMITMENT, Agreement, Commitment, Role
@@ -25,6 +27,7 @@ class Counts:
 class MembersView(View):
     TITLE = "Members"
     COLLECTIONS = ("members", "roles", "commitments", "agreements", "streams")
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("i", "invite", "Invite")]
 
     def build(self) -> ComposeResult:
         yield ItemTable(
@@ -86,6 +89,12 @@ class MembersView(View):
     def _selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.post_message(ShowPerson(str(event.row_key.value)))
+
+    def action_invite(self) -> None:
+        """Invite a newcomer: a modal with a one-time code (see InviteScreen)."""
+        from board.ui.screens.invite import InviteScreen
+
+        self.app.push_screen(InviteScreen())
 
     def focus_main(self) -> None:
         self.query_one(ItemTable).focus()
