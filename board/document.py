@@ -23,7 +23,19 @@ from typing import Any
 
 from automerge import core as am
 
+from board.change_ops import ChangeFormatError
+from board.document_values import (
+    history_entries,
+    in_time_order,
+    merge_list,
+    merge_map,
+    put_value,
+    read_map,
+    read_value,
+    write_fields,
+)
 from board.model import COLLECTIONS, BoardError, HistoryEntry
+from board.record_index import RecordIndex
 
 SCHEMA_VERSION = 1
 HISTORY_KEY = "_history"
@@ -77,6 +89,7 @@ class BoardDocument:
     def __init__(self, doc: am.Document) -> None:
         self.doc = doc
         self._history_ids: dict[tuple[str, str], bytes] = {}  # a record's history list never moves
+        self._index = RecordIndex(doc)
         version = self._root_scalar("schema")
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise NewerSchema(
@@ -92,7 +105,7 @@ class BoardDocument:
         with doc.transaction() as tx:
             tx.put(am.ROOT, "schema", am.ScalarType.Int, SCHEMA_VERSION)
             team_obj = tx.put_object(am.ROOT, "team", am.ObjType.Map)
-            _write_fields(tx, team_obj, team)
+            write_fields(tx, team_obj, team)
             for name in COLLECTIONS:
                 if name != "team":
                     tx.put_object(am.ROOT, name, am.ObjType.Map)
@@ -138,13 +151,29 @@ class BoardDocument:
                 f"a peer wrote this board with a newer teamboard (schema {version}); upgrade"
             )
 
-    def record_stamps(
-        self, keys: set[tuple[str, str]] | None = None
-    ) -> dict[tuple[str, str], int]:
+    def track(self) -> Heads:
+        """The heads now, with the record index ready to tell what changes after them
+        (see :meth:`touched_since`)."""
+        self._index.ready()
+        return self.heads()
+
+    def touched_since(self, before: Heads) -> set[tuple[str, str]] | None:
+        """The records that the changes after ``before`` (heads from :meth:`track`) wrote
+        to, in time proportional to those changes; None when a change cannot be read
+        (treat it as "everything")."""
+        try:
+            return self._index.touched_since(before)
+        except ChangeFormatError:
+            self._index = RecordIndex(self.doc)
+            return None
+        except Exception:  # noqa: BLE001 (the binding's bare errors): could not tell
+            return None
+
+    def record_stamps(self, keys: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], int]:
         """For each record (or those in ``keys``), the length of its history list. Every
         edit appends to it, concurrent ones too, so comparing two calls tells which records
-        changed in between: one cheap lookup per record, where automerge's diff costs time
-        in proportion to the whole document."""
+        changed in between. It costs one lookup per record: :meth:`touched_since` is the
+        fast way; this one checks it in the tests."""
         out: dict[tuple[str, str], int] = {}
         doc = self.doc
         for name in COLLECTIONS:
@@ -189,7 +218,7 @@ class BoardDocument:
         obj = self._collection("team", heads)
         if obj is None:
             return {}
-        data = _read(self.doc, obj, heads)
+        data = read_map(self.doc, obj, heads)
         data.pop(HISTORY_KEY, None)
         return data
 
@@ -216,7 +245,7 @@ class BoardDocument:
         got = self.doc.get(obj, record_id, heads) if heads else self.doc.get(obj, record_id)
         if got is None:
             return None
-        data = _read(self.doc, got[1], heads, skip=HISTORY_KEY)
+        data = read_map(self.doc, got[1], heads, skip=HISTORY_KEY)
         data["id"] = record_id
         return data
 
@@ -226,49 +255,52 @@ class BoardDocument:
             if data is not None:
                 yield data
 
+    def _record_obj(self, collection: str, record_id: str) -> bytes | None:
+        if collection == "team":
+            return self._collection("team")
+        parent = self._collection(collection)
+        got = None if parent is None else self.doc.get(parent, record_id)
+        return None if got is None or not isinstance(got[0], am.ObjType) else bytes(got[1])
+
     def history(self, collection: str, record_id: str) -> list[HistoryEntry]:
         """Attributed changes of one record, oldest first."""
-        if collection == "team":
-            obj = self._collection("team")
-        else:
-            parent = self._collection(collection)
-            got = None if parent is None else self.doc.get(parent, record_id)
-            obj = None if got is None else got[1]
+        obj = self._record_obj(collection, record_id)
+        got = None if obj is None else self.doc.get(obj, HISTORY_KEY)
+        if got is None or not isinstance(got[0], am.ObjType):
+            return []
+        return in_time_order(history_entries(self.doc, got[1], collection, record_id, None))
+
+    def read_with_history(
+        self, collection: str, record_id: str
+    ) -> tuple[dict[str, Any] | None, list[HistoryEntry]]:
+        """:meth:`read` and :meth:`history` of one record in one pass over it (for the read
+        model, which wants both for every record a batch touched)."""
+        obj = self._record_obj(collection, record_id)
         if obj is None:
-            return []
-        got = self.doc.get(obj, HISTORY_KEY)
-        if got is None:
-            return []
-        entries = []
-        for raw in _read_value(self.doc, got[0], got[1], None) or []:
-            if not isinstance(raw, dict):
-                continue
-            try:
-                changes = json.loads(raw.get("changes") or "{}")
-            except ValueError:
-                changes = {}
-            entries.append(
-                HistoryEntry(
-                    item=record_id,
-                    type=collection,
-                    at=str(raw.get("at", "")),
-                    by=str(raw.get("by", "")),
-                    action=str(raw.get("action", "")),
-                    changes=changes if isinstance(changes, dict) else {},
-                )
-            )
-        # List order is causal for one writer; merged entries from several writers are
-        # interleaved by time, the list position breaking ties.
-        order = {id(e): i for i, e in enumerate(entries)}
-        entries.sort(key=lambda e: (e.at, order[id(e)]))
-        return entries
+            return None, []
+        doc = self.doc
+        data: dict[str, Any] = {}
+        entries: list[HistoryEntry] = []
+        for key, (value, child) in zip(doc.keys(obj), doc.values(obj)):
+            if key == HISTORY_KEY:
+                if value == am.ObjType.List:
+                    entries = history_entries(doc, child, collection, record_id, None)
+            elif isinstance(value, am.ObjType):
+                data[key] = read_value(doc, value, child, None)
+            else:
+                data[key] = value[1]
+        if collection != "team":
+            data["id"] = record_id
+        return data, in_time_order(entries)
 
     # ------------------------------------------------------------------ writes
     @contextmanager
     def transaction(self) -> Iterator[BoardTransaction]:
         """One automerge transaction (one change) for one use case."""
+        before = self.doc.get_heads()
         with self.doc.transaction() as tx:
             yield BoardTransaction(self, tx)
+        self._index.follow(before)  # learn the records this edit created, while it is cheap
 
 
 class BoardTransaction:
@@ -295,7 +327,7 @@ class BoardTransaction:
     def create(self, collection: str, record_id: str, fields: dict[str, Any]) -> None:
         parent = self._collection(collection)
         obj = self.tx.put_object(parent, record_id, am.ObjType.Map)
-        _write_fields(self.tx, obj, {k: v for k, v in fields.items() if k not in ("id", "type")})
+        write_fields(self.tx, obj, {k: v for k, v in fields.items() if k not in ("id", "type")})
         self.tx.put_object(obj, HISTORY_KEY, am.ObjType.List)
 
     def update(self, collection: str, record_id: str, fields: dict[str, Any]) -> None:
@@ -304,20 +336,24 @@ class BoardTransaction:
             raise BoardError(f"no {collection} record {record_id}")
         for key, value in fields.items():
             if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
-                _merge_list(self.tx, obj, key, value)
+                merge_list(self.tx, obj, key, value)
             elif isinstance(value, dict) and key == "consents":
-                _merge_map(self.tx, obj, key, value)
+                merge_map(self.tx, obj, key, value)
             else:
-                _put_value(self.tx, obj, key, value)
+                put_value(self.tx, obj, key, value)
 
     def log(self, collection: str, record_id: str, entry: HistoryEntry) -> None:
         obj = self._record_obj(collection, record_id)
         if obj is None:
             raise BoardError(f"no {collection} record {record_id}")
         got = self.tx.get(obj, HISTORY_KEY)
-        hist = bytes(got[1]) if got is not None else self.tx.put_object(obj, HISTORY_KEY, am.ObjType.List)
+        hist = (
+            bytes(got[1])
+            if got is not None
+            else self.tx.put_object(obj, HISTORY_KEY, am.ObjType.List)
+        )
         item = self.tx.insert_object(hist, self.tx.length(hist), am.ObjType.Map)
-        _write_fields(
+        write_fields(
             self.tx,
             item,
             {
@@ -327,95 +363,6 @@ class BoardTransaction:
                 "changes": json.dumps(entry.changes, sort_keys=True, default=str),
             },
         )
-
-
-# ---------------------------------------------------------------------- value coding
-
-
-def _scalar(value: Any) -> tuple[Any, Any]:
-    if value is None:
-        return am.ScalarType.Null, None
-    if isinstance(value, bool):
-        return am.ScalarType.Boolean, value
-    if isinstance(value, int):
-        return am.ScalarType.Int, value
-    if isinstance(value, float):
-        return am.ScalarType.F64, value
-    if isinstance(value, str):
-        return am.ScalarType.Str, value
-    raise TypeError(f"cannot store {type(value).__name__} in the board")
-
-
-def _put_value(tx: Any, obj: bytes, key: str | int, value: Any, insert: bool = False) -> None:
-    if isinstance(value, dict):
-        child = (tx.insert_object if insert else tx.put_object)(obj, key, am.ObjType.Map)
-        _write_fields(tx, child, value)
-    elif isinstance(value, list):
-        child = (tx.insert_object if insert else tx.put_object)(obj, key, am.ObjType.List)
-        for index, element in enumerate(value):
-            _put_value(tx, child, index, element, insert=True)
-    else:
-        kind, scalar = _scalar(value)
-        (tx.insert if insert else tx.put)(obj, key, kind, scalar)
-
-
-def _write_fields(tx: Any, obj: bytes, fields: dict[str, Any]) -> None:
-    for key, value in fields.items():
-        _put_value(tx, obj, key, value)
-
-
-def _merge_list(tx: Any, obj: bytes, key: str, new: list[Any]) -> None:
-    """Make the list at ``key`` equal ``new`` by removing and appending elements, so that
-    concurrent additions on another copy survive the merge."""
-    got = tx.get(obj, key)
-    if got is None or not isinstance(got[0], am.ObjType) or got[0] != am.ObjType.List:
-        _put_value(tx, obj, key, new)
-        return
-    lst = got[1]
-    current = [v[1] if not isinstance(v, am.ObjType) else None for v, _ in tx.values(lst)]
-    wanted = list(new)
-    for index in range(len(current) - 1, -1, -1):
-        if current[index] not in wanted:
-            tx.delete(lst, index)
-            del current[index]
-    for value in wanted:
-        if value not in current:
-            kind, scalar = _scalar(value)
-            tx.insert(lst, len(current), kind, scalar)
-            current.append(value)
-
-
-def _merge_map(tx: Any, obj: bytes, key: str, new: dict[str, Any]) -> None:
-    got = tx.get(obj, key)
-    if got is None or got[0] != am.ObjType.Map:
-        _put_value(tx, obj, key, new)
-        return
-    child = got[1]
-    for k, v in new.items():
-        _put_value(tx, child, k, v)
-
-
-def _read_value(doc: Any, value: Any, obj_id: bytes, heads: Heads | None) -> Any:
-    if isinstance(value, am.ObjType):
-        if value == am.ObjType.Map:
-            return _read(doc, obj_id, heads)
-        if value == am.ObjType.List:
-            items = doc.values(obj_id, heads) if heads else doc.values(obj_id)
-            return [_read_value(doc, v, i, heads) for v, i in items]
-        return doc.text(obj_id, heads) if heads else doc.text(obj_id)
-    return value[1]
-
-
-def _read(doc: Any, obj_id: bytes, heads: Heads | None, skip: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    keys = doc.keys(obj_id, heads) if heads else doc.keys(obj_id)
-    for key in keys:
-        if key == skip:
-            continue
-        got = doc.get(obj_id, key, heads) if heads else doc.get(obj_id, key)
-        if got is not None:
-            out[key] = _read_value(doc, got[0], got[1], heads)
-    return out
 
 
 # ---------------------------------------------------------------------- lists of maps
@@ -431,8 +378,9 @@ def _record_of(tx: BoardTransaction, collection: str, record_id: str) -> bytes:
     return obj
 
 
-def append_map(tx: BoardTransaction, collection: str, record_id: str, key: str,
-               value: dict[str, Any]) -> None:
+def append_map(
+    tx: BoardTransaction, collection: str, record_id: str, key: str, value: dict[str, Any]
+) -> None:
     """Append ``value`` (a map of scalars) to the list at ``key`` of a record, creating the
     list if needed; appends made concurrently on other copies all survive the merge."""
     obj = _record_of(tx, collection, record_id)
@@ -441,11 +389,17 @@ def append_map(tx: BoardTransaction, collection: str, record_id: str, key: str,
         lst = tx.tx.put_object(obj, key, am.ObjType.List)
     else:
         lst = got[1]
-    _put_value(tx.tx, lst, tx.tx.length(lst), value, insert=True)
+    put_value(tx.tx, lst, tx.tx.length(lst), value, insert=True)
 
 
-def update_map_in_list(tx: BoardTransaction, collection: str, record_id: str, key: str,
-                       map_id: str, fields: dict[str, Any]) -> bool:
+def update_map_in_list(
+    tx: BoardTransaction,
+    collection: str,
+    record_id: str,
+    key: str,
+    map_id: str,
+    fields: dict[str, Any],
+) -> bool:
     """Put ``fields`` into the map whose ``id`` is ``map_id`` in the list at ``key``, leaving
     its other fields and the other maps alone (so edits of different items merge); False
     when the list holds no such map."""
@@ -458,20 +412,22 @@ def update_map_in_list(tx: BoardTransaction, collection: str, record_id: str, ke
             continue
         ident = tx.tx.get(child, "id")
         if ident is not None and not isinstance(ident[0], am.ObjType) and ident[0][1] == map_id:
-            _write_fields(tx.tx, child, fields)
+            write_fields(tx.tx, child, fields)
             return True
     return False
 
 
-def replace_list(tx: BoardTransaction, collection: str, record_id: str, key: str,
-                 values: list[Any]) -> None:
+def replace_list(
+    tx: BoardTransaction, collection: str, record_id: str, key: str, values: list[Any]
+) -> None:
     """Put a new list at ``key`` as a whole: for an order, where the last writer should win
     rather than two orders being merged into one longer list."""
-    _put_value(tx.tx, _record_of(tx, collection, record_id), key, list(values))
+    put_value(tx.tx, _record_of(tx, collection, record_id), key, list(values))
 
 
-def history_at(board: BoardDocument, collection: str, record_id: str,
-               heads: Heads | None) -> list[HistoryEntry]:
+def history_at(
+    board: BoardDocument, collection: str, record_id: str, heads: Heads | None
+) -> list[HistoryEntry]:
     """A record's history entries as the board was at ``heads`` (None: now), in list order."""
     doc = board.doc
 
@@ -481,17 +437,6 @@ def history_at(board: BoardDocument, collection: str, record_id: str,
     coll = get(am.ROOT, collection)
     rec = None if coll is None else get(coll[1], record_id)
     hist = None if rec is None else get(rec[1], HISTORY_KEY)
-    if hist is None:
+    if hist is None or hist[0] != am.ObjType.List:
         return []
-    entries = []
-    for raw in _read_value(doc, hist[0], hist[1], heads) or []:
-        if not isinstance(raw, dict):
-            continue
-        try:
-            changes = json.loads(raw.get("changes") or "{}")
-        except ValueError:
-            changes = {}
-        entries.append(HistoryEntry(item=record_id, type=collection, at=str(raw.get("at", "")),
-                                    by=str(raw.get("by", "")), action=str(raw.get("action", "")),
-                                    changes=changes if isinstance(changes, dict) else {}))
-    return entries
+    return history_entries(doc, hist[1], collection, record_id, heads)

@@ -18,6 +18,9 @@ from board.model import COLLECTIONS, Agreement, HistoryEntry, Record, record_fro
 from storage.store import Store
 
 HISTORY_TABLE = "history"
+# json.dumps(value, sort_keys=True[, default=str]) without building an encoder per call
+_JSON = json.JSONEncoder(sort_keys=True)
+_CHANGES_JSON = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def _column_type(f: dataclasses.Field[Any]) -> type:
@@ -83,12 +86,24 @@ def from_row(collection: str, row: dict[str, Any]) -> Record:
         raw = data.get(name)
         data[name] = json.loads(raw) if raw else ([] if name != "consents" else {})
     data["archived"] = bool(data.get("archived"))
-    return record_from_dict(COLLECTIONS[collection], data)
+    names = FIELD_NAMES[collection]  # unknown columns (a newer schema's) are left out
+    return COLLECTIONS[collection](**{k: v for k, v in data.items() if k in names})
+
+
+FIELD_NAMES = {
+    name: frozenset(f.name for f in dataclasses.fields(cls)) for name, cls in COLLECTIONS.items()
+}
 
 
 def history_rows(doc: BoardDocument, collection: str, record_id: str, title: str) -> list[dict[str, Any]]:
+    return _history_rows(doc.history(collection, record_id), collection, record_id, title)
+
+
+def _history_rows(
+    entries: list[HistoryEntry], collection: str, record_id: str, title: str
+) -> list[dict[str, Any]]:
     rows = []
-    for seq, entry in enumerate(doc.history(collection, record_id)):
+    for seq, entry in enumerate(entries):
         rows.append(
             {
                 "item": record_id,
@@ -98,7 +113,7 @@ def history_rows(doc: BoardDocument, collection: str, record_id: str, title: str
                 "at": entry.at,
                 "by": entry.by,
                 "action": entry.action,
-                "changes": json.dumps(entry.changes, sort_keys=True, default=str),
+                "changes": _CHANGES_JSON.encode(entry.changes),
             }
         )
     return rows
@@ -116,6 +131,38 @@ def history_from_row(row: dict[str, Any]) -> HistoryEntry:
     )
 
 
+def fast_row(collection: str, data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """``to_row(to_record(collection, data))`` and the record's label, without building
+    the record (the read model refreshes every record a sync batch touched). Agreements,
+    whose status is derived, take the long way."""
+    cls = COLLECTIONS[collection]
+    if cls is Agreement:
+        record = to_record(collection, data)
+        return to_row(record), record.label
+    json_fields = JSON_FIELDS[collection]
+    row: dict[str, Any] = {"id": data.get("id", ""), "type": cls.TYPE}
+    for name, default in _DEFAULTS[collection]:
+        value = data[name] if name in data else default()
+        row[name] = _JSON.encode(value) if name in json_fields else value
+    row["archived"] = int(bool(row.get("archived")))
+    return row, str(row.get("title") or row.get("name") or row["id"])
+
+
+def _defaults(cls: type[Record]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for f in dataclasses.fields(cls):
+        if f.name == "id":
+            continue
+        if f.default_factory is not dataclasses.MISSING:
+            out.append((f.name, f.default_factory))
+        else:
+            out.append((f.name, lambda value=f.default: value))
+    return out
+
+
+_DEFAULTS = {name: _defaults(cls) for name, cls in COLLECTIONS.items()}
+
+
 def update(store: Store, doc: BoardDocument, touched: set[tuple[str, str]]) -> None:
     """Refresh the rows of the touched records (inside a write transaction)."""
     by_collection: dict[str, set[str]] = {}
@@ -125,21 +172,21 @@ def update(store: Store, doc: BoardDocument, touched: set[tuple[str, str]]) -> N
     for collection, ids in by_collection.items():
         rows, hist = [], []
         for record_id in sorted(ids):
-            data = doc.read(collection, record_id)
+            data, entries = doc.read_with_history(collection, record_id)
             if data is None:
                 continue
             if collection == "team":
                 data.setdefault("id", data.get("id", "team"))
-            record = to_record(collection, data)
-            rows.append(to_row(record))
-            hist.extend(history_rows(doc, collection, record_id, record.label))
+            row, label = fast_row(collection, data)
+            rows.append(row)
+            hist.extend(_history_rows(entries, collection, record_id, label))
         if collection == "team":
             store.clear_table("team")
             if rows:
                 store.replace_rows("team", [], rows)
             continue
         store.replace_rows(collection, ids, rows)
-        store.replace_rows(HISTORY_TABLE, ids, hist)
+        store.replace_rows(HISTORY_TABLE, ids, hist, of_type=COLLECTIONS[collection].TYPE)
 
 
 def rebuild(store: Store, doc: BoardDocument) -> None:

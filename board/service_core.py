@@ -5,15 +5,15 @@ processes and peers wrote, compaction, and events for listeners."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any, Self, TypeVar, cast
 
 from board import readmodel
+from board.change_ops import change_hash
 from board.dates import parse_date
 from board.document import BoardDocument, Heads, heads_hex
 from board.events import BoardChanged, Event
@@ -91,7 +91,6 @@ class ServiceCore:
         self._lock = threading.RLock()
         self._depth = 0
         self._pending: list[Event] = []
-        self._stamps: dict[tuple[str, str], int] | None = None  # see _apply_tracked
         self._seen_seq = 0
         self._data_version = store.data_version()
 
@@ -129,19 +128,13 @@ class ServiceCore:
     def _apply_tracked(self, mutate: Callable[[], Any]) -> tuple[Any, set[tuple[str, str]] | None]:
         """Run ``mutate`` (which merges others' changes into the document) and tell which
         records it changed; None means "could not tell", i.e. everything."""
-        before = self.doc.heads()
+        before = self.doc.track()
         if not before:
-            self._stamps = None
             return mutate(), None
-        if self._stamps is None:
-            self._stamps = self.doc.record_stamps()
         result = mutate()
         if self.doc.heads() == before:
             return result, set()
-        stamps = self.doc.record_stamps()
-        touched = {key for key, stamp in stamps.items() if self._stamps.get(key) != stamp}
-        self._stamps = stamps
-        return result, touched
+        return result, self.doc.touched_since(before)
 
     # ------------------------------------------------------------------ events
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -226,14 +219,21 @@ class ServiceCore:
         self.fresh()
         return self._seen_seq != seen
 
+    def reload_document(self, actor: bytes) -> None:
+        """Drop the in-memory document and load it again from the database, as ``actor``
+        (the old document cannot be asked: after a panic its lock is poisoned): after
+        automerge failed inside it while a peer's changes went in, only what was committed
+        is kept. The read model is untouched (the failed write rolled back)."""
+        with self._lock:
+            fresh = type(self).open(self.store, actor, self.me, self._sign, self._clock)
+            self.doc, self._seen_seq = fresh.doc, fresh._seen_seq
+
     def _write(self, action: Callable[[], set[tuple[str, str]]]) -> set[tuple[str, str]]:
         """Write one use case: ``action`` makes one automerge transaction; the change is
         stored, the read model updated, all committed durably before listeners hear."""
         with self._session():
             before = self.doc.heads()
             touched = action()
-            if self._stamps is not None:
-                self._stamps.update(self.doc.record_stamps(touched))
             self._store_local_changes(before)
             readmodel.update(self.store, self.doc, touched)
             self.store.set_meta("readmodel_heads", ",".join(heads_hex(self.doc.heads())))
@@ -252,42 +252,78 @@ class ServiceCore:
         self._seen_seq = self.store.max_seq()
 
     def apply_remote(self, changes: Iterable[tuple[bytes, str, bytes]]) -> set[tuple[str, str]]:
-        """Apply (change bytes, author member id, signature) received from a peer; the ones
-        that took effect are stored durably, the read model updated, listeners told."""
+        """Apply (change bytes, author member id, signature) received from a peer, as one
+        batch (see :meth:`receive_changes`); returns the touched records."""
         items = list(changes)
-        return self.receive_changes_with(
-            lambda doc: doc.apply_changes([c for c, _, _ in items]),
-            {_hash_of(c): (a, s) for c, a, s in items},
-        )[1]
+        signatures = {}
+        for data, author, signature in items:
+            digest = change_hash(data)
+            if digest is not None:
+                signatures[digest.hex()] = (author, signature)
+        return self.receive_changes([c for c, _, _ in items], signatures)
 
-    def receive_changes_with(
+    def receive_changes(
         self,
-        mutate: Callable[[BoardDocument], Any],
-        signatures: dict[str, tuple[str, bytes]] | None = None,
-    ) -> tuple[Any, set[tuple[str, str]]]:
-        """Let the sync layer mutate the document (receive a sync message, merge a snapshot);
-        whatever entered it is stored durably and announced. Returns (mutate's result,
-        touched records)."""
+        changes: Sequence[bytes],
+        signatures: Mapping[str, tuple[str, bytes]],
+        apply: Callable[[BoardDocument], None] | None = None,
+    ) -> set[tuple[str, str]]:
+        """The one way changes from peers enter the board: a whole batch at a time.
+
+        ``changes`` are the raw changes the batch carries (inside sync messages or pushed
+        live), ``signatures`` their authors' (member id, signature) by change hash (hex);
+        the batch is complete before anything touches the document, so it can be checked
+        as a unit here first. ``apply`` puts it into the document (default: apply
+        ``changes``; sync messages are received instead, which also moves the peer's sync
+        state on; a snapshot is merged).
+
+        Whatever took effect is stored in one SQLite transaction, committed durably
+        before this returns (so before the caller acknowledges anything to the peer),
+        with the read model refreshed once for the touched records; listeners then get
+        one event. If ``apply`` fails part way, what did enter the document is still
+        stored, then the error is raised. Returns the touched records."""
+        failure: list[BaseException] = []
+
+        def mutate() -> None:
+            try:
+                if apply is None:
+                    self.doc.apply_changes(list(changes))
+                else:
+                    apply(self.doc)
+            except Exception as exc:  # noqa: BLE001 (raised below, once what entered is stored)
+                failure.append(exc)
+
+        touched: set[tuple[str, str]] | None = set()
         with self._session():
             before = self.doc.heads()
-            result, touched = self._apply_tracked(lambda: mutate(self.doc))
+            _, touched = self._apply_tracked(mutate)
             applied = self.doc.changes_since(before)
-            if not applied:
-                return result, set()
-            now = self.now()
-            sigs = signatures or {}
-            rows = []
-            for c in applied:
-                author, sig = sigs.get(c.hash.hex(), ("", b""))
-                rows.append((c.hash.hex(), c.actor_id.hex(), author, c.bytes, sig))
-            self.store.append_changes(rows, now)
-            self._seen_seq = self.store.max_seq()
-            self._sync_read_model(touched)
-            self._maybe_compact()
-            self._pending.append(
-                BoardChanged(frozenset(touched or ()), origin="remote", everything=touched is None)
-            )
-        return result, touched or set()
+            if applied:
+                now = self.now()
+                # Store the bytes as they came (compressed, usually): asking automerge for
+                # them would compress every change again.
+                arrived = {}
+                for data in changes:
+                    digest_bytes = change_hash(data)
+                    if digest_bytes is not None:
+                        arrived[digest_bytes] = data
+                rows = []
+                for c in applied:
+                    digest = c.hash.hex()
+                    author, sig = signatures.get(digest, ("", b""))
+                    data = arrived.get(c.hash) or c.bytes
+                    rows.append((digest, c.actor_id.hex(), author, data, sig))
+                self.store.append_changes(rows, now)
+                self._seen_seq = self.store.max_seq()
+                self._sync_read_model(touched)
+                self._pending.append(
+                    BoardChanged(frozenset(touched or ()), origin="remote", everything=touched is None)
+                )
+        if failure:
+            raise failure[0]
+        # Compaction (a full save of the document) waits for a quiet moment, see
+        # compact_if_due: here it would hold up the acknowledgement the peer waits for.
+        return touched or set()
 
     def _maybe_compact(self, force: bool = False) -> bool:
         upto, size = self.store.snapshot_info()
@@ -304,6 +340,24 @@ class ServiceCore:
         """Write a new snapshot now; True if one was written."""
         with self._session():
             return self._maybe_compact(force=True)
+
+    def ready_to_receive(self) -> None:
+        """Build what the receive path needs (the index that tells which records a change
+        touches) now, rather than on the first batch from a peer (a sync node calls this
+        as it starts)."""
+        with self._lock:
+            self.doc.track()
+
+    def compact_if_due(self) -> bool:
+        """Write a new snapshot if enough changes piled up since the last one; True if one
+        was written. Changes received from peers are not compacted as they arrive (a sync
+        node calls this when its links are quiet)."""
+        with self._lock:  # the store's connection is shared with the UI thread
+            upto, size = self.store.snapshot_info()
+            if self.store.bytes_after(upto) <= max(size, COMPACT_MIN_BYTES):
+                return False
+            with self._session():
+                return self._maybe_compact()
 
     # ------------------------------------------------------------------ stamping helpers
     def _stamp_new(self) -> dict[str, Any]:
@@ -360,10 +414,3 @@ class ServiceCore:
             return touched
 
         self._write(action)
-
-
-def _hash_of(change: bytes) -> str:
-    """The automerge hash of a raw change chunk: SHA-256 of everything after the 4-byte
-    magic and the 4-byte checksum (chunk type, length, body)."""
-    return hashlib.sha256(change[8:]).hexdigest() if len(change) > 8 else ""
-

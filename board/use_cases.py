@@ -78,7 +78,6 @@ class UseCases(Lookups):
         team = {"id": new_id(), "name": team_name, "values": [], **stamp, "archived": False}
         with self._session():
             self.doc = BoardDocument.create(self.doc.doc.get_actor(), team)
-            self._stamps = None
             before: Heads = []
             member = Member(id=self.me, name=my_name, cert=cert_pem, joined_at=now, **stamp)
             with self.doc.transaction() as tx:

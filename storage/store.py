@@ -120,6 +120,10 @@ class Store:
                 for col, typ in columns.items():
                     if col not in existing:
                         table.add_column(col, typ)
+            if "id" not in columns and "item" in columns:
+                # rows keyed by the record they belong to (history): replace_rows deletes
+                # by it, which must not scan the whole table on every edit
+                table.create_index(["item"], if_not_exists=True)
 
     # ------------------------------------------------------------------ meta
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -164,15 +168,12 @@ class Store:
 
         Returns how many were new.
         """
-        count = 0
-        for hash_, actor, author, data, signature in rows:
-            cur = self.conn.execute(
-                "INSERT OR IGNORE INTO changes(hash, actor, author, bytes, signature, stored_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (hash_, actor, author, data, signature, now),
-            )
-            count += cur.rowcount
-        return count
+        cur = self.conn.executemany(
+            "INSERT OR IGNORE INTO changes(hash, actor, author, bytes, signature, stored_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(hash_, actor, author, data, signature, now) for hash_, actor, author, data, signature in rows],
+        )
+        return max(cur.rowcount, 0)
 
     def changes_after(self, seq: int) -> list[StoredChange]:
         rows = self.conn.execute(
@@ -231,21 +232,26 @@ class Store:
         self.conn.execute("DELETE FROM snapshots WHERE upto_seq < ?", (upto_seq,))
 
     # ------------------------------------------------------------------ read model
-    def replace_rows(self, table: str, ids: Iterable[str], rows: list[dict[str, Any]]) -> None:
-        """Delete the rows with ``ids`` and insert ``rows`` (inside a write transaction)."""
+    def replace_rows(
+        self, table: str, ids: Iterable[str], rows: list[dict[str, Any]], of_type: str | None = None
+    ) -> None:
+        """Delete the rows with ``ids`` (only those of type ``of_type``, when given: history
+        rows of records in different collections can share an item id) and insert ``rows``
+        (inside a write transaction)."""
         id_list = list(ids)
+        key = "item" if table == "history" else "id"
+        where, extra = ("", []) if of_type is None else (" AND [type] = ?", [of_type])
         for i in range(0, len(id_list), 500):
             chunk = id_list[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            key = "item" if table == "history" else "id"
-            self.conn.execute(f"DELETE FROM [{table}] WHERE [{key}] IN ({marks})", chunk)
+            self.conn.execute(f"DELETE FROM [{table}] WHERE [{key}] IN ({marks}){where}", chunk + extra)
         if rows:
             columns = list(rows[0])
             names = ", ".join(f"[{c}]" for c in columns)
             marks = ", ".join("?" * len(columns))
             self.conn.executemany(
                 f"INSERT INTO [{table}] ({names}) VALUES ({marks})",
-                [tuple(row.get(c) for c in columns) for row in rows],
+                [tuple(map(row.get, columns)) for row in rows],
             )
 
     def clear_table(self, table: str) -> None:

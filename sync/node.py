@@ -18,15 +18,19 @@ from board.events import BoardChanged, Event, PeersChanged, SyncProblem
 from board.service import BoardService
 from sync.discovery import Discovery, PeerInfo
 from sync.identity import Identity, fingerprint
+from sync.limits import Limits
 from sync.port import ServicePort
-from sync.protocol import Bye, Ping, ProtocolError, encode
+from sync.protocol import Bye, Frame, Ping, ProtocolError, encode
 from sync.session import SyncSession
 from sync.transport import Connection, ConnectionClosed, PeerRejected, Server, TransportError, Trust, connect
 
 log = logging.getLogger("teamboard.sync")
 
-PING_INTERVAL = 30.0
 HOME_POLL = 0.5  # seconds between checks for edits made by other processes
+COMPACT_WHEN_QUIET = 2.0  # seconds without frames from any peer before compacting
+READ_AHEAD = 64  # frames read ahead of the one being stored, to store them as one batch
+GATHER_ROUNDS = 8  # loop turns without a new frame before a batch is closed (a frame
+# takes the reader a few turns: wait_for runs each read as a task)
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 
@@ -92,10 +96,12 @@ class SyncNode:
         extra_trust: Iterable[str] = (),
         listen: bool = True,
         team_id: str | None = None,
+        limits: Limits | None = None,
     ) -> None:
         """``extra_trust``: certificates to accept besides the members' (a newcomer trusts
         its inviter before it has the board); ``team_id``: the team, when the board is
-        still empty (a newcomer)."""
+        still empty (a newcomer); ``limits``: timeouts, caps and the keepalive interval
+        (see :mod:`sync.limits`)."""
         self.service = service
         self.identity = identity
         self.interfaces = list(interfaces)
@@ -104,6 +110,9 @@ class SyncNode:
         self.listen = listen
         self.static_peers = list(peers)
         self.extra_trust = list(extra_trust)
+        self.limits = limits or Limits()
+        if self.limits.ping_interval >= self.limits.idle_timeout:  # peers would drop us
+            raise ValueError("the ping interval must be shorter than the idle timeout")
         self.port_adapter = ServicePort(service)
         self.links: dict[int, Link] = {}
         self.caught_up: set[str] = set()  # fingerprints of peers that told us they hold all we do
@@ -116,6 +125,7 @@ class SyncNode:
         self._unsubscribe: Callable[[], None] | None = None
         self._poke_scheduled = False
         self._stopping = False
+        self._last_received = 0.0  # loop time of the last frame from any peer
         self.on_event: Callable[[Event], None] | None = None
         self.team_id = team_id or (service.team().id if service.doc.initialized else "")
 
@@ -123,8 +133,10 @@ class SyncNode:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._unsubscribe = self.service.subscribe(self._on_board_event)
+        self.service.ready_to_receive()
+        self._last_received = self._loop.time()
         if self.listen:
-            self.server = Server(self.trust, self._serve)
+            self.server = Server(self.trust, self._serve, limits=self.limits)
             host = self.interfaces[0] if len(self.interfaces) == 1 else ""
             self.port = await self.server.start(host, self.port)
             log.info("listening on %s:%d", host or "*", self.port)
@@ -142,14 +154,20 @@ class SyncNode:
             self._unsubscribe()
         for task in list(self._tasks):
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Close the links before waiting for their tasks: a task that missed its
+        # cancellation then ends too, instead of reading from a live peer forever.
         for link in list(self.links.values()):
             await link.conn.close("peer is shutting down")
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.discovery is not None:
             await self.discovery.close()
         if self.server is not None:
             await self.server.close()
+        try:
+            self.service.compact_if_due()
+        except Exception:  # a busy or failing database: the next start compacts
+            log.exception("could not compact the board")
 
     def _spawn(self, coro: object) -> None:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
@@ -209,6 +227,9 @@ class SyncNode:
             await asyncio.sleep(HOME_POLL)
             try:
                 self.service.refresh()
+                quiet = asyncio.get_running_loop().time() - self._last_received
+                if quiet >= COMPACT_WHEN_QUIET and all(k.synced.is_set() for k in self.links.values()):
+                    self.service.compact_if_due()  # received changes are compacted here
             except Exception:  # a busy or failing database must not stop syncing
                 log.exception("could not read the home for new edits")
 
@@ -241,7 +262,7 @@ class SyncNode:
 
     async def _dial_once(self, host: str, port: int) -> Link | None:
         try:
-            conn = await connect(host, port, self.trust)
+            conn = await connect(host, port, self.trust, limits=self.limits)
         except PeerRejected as exc:
             log.warning("peer %s:%d refused: %s", host, port, exc)
             self._problem(f"{host}:{port} refused the connection ({exc})")
@@ -257,7 +278,11 @@ class SyncNode:
         """Stay connected to a peer given by address, reconnecting with backoff."""
         attempt = 0
         while not self._stopping:
-            link = await self._dial_once(host, port)
+            try:
+                link = await self._dial_once(host, port)
+            except Exception:  # a bug must not end reconnecting for good: log it, retry
+                log.exception("connection to %s:%d failed unexpectedly", host, port)
+                link = None
             attempt = 0 if link is not None and link.synced.is_set() else attempt + 1
             await asyncio.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
 
@@ -275,18 +300,21 @@ class SyncNode:
         """Run one link's conversation until it ends (the connection is closed after)."""
         conn, session, address, outbound = link.conn, link.session, link.address, link.outbound
         pinger = asyncio.get_running_loop().create_task(self._ping(link))
+        inbox: asyncio.Queue[Frame | Exception] = asyncio.Queue(READ_AHEAD)
+        reader = asyncio.get_running_loop().create_task(self._read_ahead(conn, inbox))
         try:
             await self._send(link, session.start())
             while True:
-                frame = await conn.read_frame()
-                link.stats.frames_in += 1
-                link.stats.bytes_in += len(encode(frame))
+                frames = await self._next_batch(inbox)
+                self._last_received = asyncio.get_running_loop().time()
+                link.stats.frames_in += len(frames)
+                link.stats.bytes_in += sum(len(encode(frame)) for frame in frames)
                 seq = self.service.store.max_seq()
-                replies = session.receive(frame)  # stores what arrived, durably, first
+                replies = session.receive_batch(frames)  # stores what arrived, durably, first
                 link.stats.changes_in += self.service.store.max_seq() - seq
-                await self._send(link, replies)
-                if session.peer_has_ours:
+                if session.peer_has_ours:  # known now, even if the peer is already gone
                     self.caught_up.add(link.fingerprint)
+                await self._send(link, replies)
                 if session.synced and not link.synced.is_set():
                     link.synced.set()
                     self.last_sync = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
@@ -294,7 +322,7 @@ class SyncNode:
                                                    last_seen=self.last_sync, last_sync=self.last_sync)
                     log.info("in sync with %s", self.member_name_for(link.fingerprint))
                     self._announce()
-                if isinstance(frame, Bye):
+                if isinstance(frames[-1], Bye):
                     break
         except ConnectionClosed as exc:
             log.info("connection with %s ended: %s", address, exc.reason)
@@ -305,9 +333,48 @@ class SyncNode:
             log.info("connection with %s lost: %s", address, exc or type(exc).__name__)
         finally:
             pinger.cancel()
+            reader.cancel()
             self.links.pop(id(link), None)
             await conn.close("done")
             self._announce()
+
+    async def _read_ahead(self, conn: Connection, inbox: asyncio.Queue[Frame | Exception]) -> None:
+        """Read frames as they arrive, so those that queue up while a batch is being
+        stored are stored together as the next batch; a failure ends the queue."""
+        try:
+            while True:
+                frame = await conn.read_frame()
+                await inbox.put(frame)
+                if isinstance(frame, Bye):
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 (the driver raises it, after the frames before it)
+            await inbox.put(exc)
+
+    async def _next_batch(self, inbox: asyncio.Queue[Frame | Exception]) -> list[Frame]:
+        """The next frame and those already waiting behind it (raises what ended the
+        connection, once the frames before it are handled)."""
+        batch = [await inbox.get()]
+        idle = 0
+        while len(batch) < READ_AHEAD and idle < GATHER_ROUNDS:
+            if inbox.empty():
+                idle += 1
+                await asyncio.sleep(0)  # let the reader take frames that are already here
+                continue
+            idle = 0
+            batch.append(inbox.get_nowait())
+        frames: list[Frame] = []
+        for item in batch:
+            if isinstance(item, Exception):
+                if frames:
+                    inbox.put_nowait(item)  # room: we just emptied the queue
+                    return frames
+                raise item
+            frames.append(item)
+            if isinstance(item, Bye):
+                break
+        return frames
 
     async def _send(self, link: Link, frames: Sequence[object]) -> None:
         for frame in frames:
@@ -316,8 +383,9 @@ class SyncNode:
             link.stats.bytes_out += len(encode(frame))  # type: ignore[arg-type]
 
     async def _ping(self, link: Link) -> None:
+        """Keepalive: an honest but quiet peer pings well within the other's idle timeout."""
         while True:
-            await asyncio.sleep(PING_INTERVAL)
+            await asyncio.sleep(self.limits.ping_interval)
             try:
                 await link.conn.send(Ping())
             except Exception:
@@ -332,7 +400,7 @@ class SyncNode:
         """Connect to each peer, exchange until both are quiet, then hang up."""
         async def one(host: str, port: int) -> Link | None:
             try:
-                conn = await connect(host, port, self.trust)
+                conn = await connect(host, port, self.trust, limits=self.limits)
             except (PeerRejected, TransportError) as exc:
                 log.warning("%s:%d: %s", host, port, exc)
                 return None

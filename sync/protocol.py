@@ -20,7 +20,7 @@ import asyncio
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar, Union
+from typing import ClassVar
 
 PROTOCOL_VERSION = 1
 MAX_FRAME = 16 * 1024 * 1024  # body bytes of any frame
@@ -249,7 +249,7 @@ class Bye:
         return cls(r.text())
 
 
-Frame = Union[Hello, Snapshot, SyncMessage, Changes, Ping, Bye]
+Frame = Hello | Snapshot | SyncMessage | Changes | Ping | Bye
 FRAME_TYPES: dict[int, type[Frame]] = {
     cls.TYPE: cls for cls in (Hello, Snapshot, SyncMessage, Changes, Ping, Bye)
 }
@@ -310,4 +310,3 @@ async def write_frame(writer: asyncio.StreamWriter, frame: Frame) -> None:
     """Write one frame and wait until the transport has taken it."""
     writer.write(encode(frame))
     await writer.drain()
-

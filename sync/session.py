@@ -19,18 +19,22 @@ sends nothing until it has loaded the snapshot. Otherwise both sides exchange
 :meth:`SyncSession.push`. Outgoing snapshots and sync messages carry the signatures of
 the changes in them, looked up through the port, so the receiving port can verify them
 before applying anything.
+
+Frames that arrived together (:meth:`SyncSession.receive_batch`) are applied as one
+:class:`Received` batch: one call to the port, which stores it in one durable commit,
+and one answer.
 """
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from automerge import core as am
 
-from board.document import _uleb, encode_apply_message
+from board.change_ops import change_hash
+from board.document import encode_apply_message
 from sync.protocol import (
     PROTOCOL_VERSION,
     Bye,
@@ -50,6 +54,32 @@ class SessionError(ProtocolError):
     """The peer broke the conversation (wrong team, frame out of order, bad payload)."""
 
 
+@dataclass(frozen=True)
+class Received:
+    """Changes that arrived from the peer together, to be checked, applied and stored as
+    one unit: automerge sync messages in order of arrival, the raw changes inside them
+    (``carried``) with their ``signatures``, and changes pushed live (with theirs)."""
+
+    messages: tuple[bytes, ...] = ()
+    carried: tuple[bytes, ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    pushed: tuple[SignedChange, ...] = ()
+
+    @property
+    def changes(self) -> list[bytes]:
+        """Every raw change the batch carries."""
+        return [*self.carried, *(data for data, _, _ in self.pushed)]
+
+    def signatures_by_hash(self) -> dict[str, tuple[str, bytes]]:
+        """(author, signature) of each change, by change hash (hex)."""
+        out = {h.hex(): (author, sig) for h, author, sig in self.signatures}
+        for data, author, sig in self.pushed:
+            digest = change_hash(data)
+            if digest is not None:
+                out[digest.hex()] = (author, sig)
+        return out
+
+
 class DocumentPort(Protocol):
     """What a session needs from the board document."""
 
@@ -67,12 +97,10 @@ class DocumentPort(Protocol):
 
     def generate_sync_message(self, state: am.SyncState) -> bytes | None: ...
 
-    def receive_sync_message(
-        self, state: am.SyncState, data: bytes, signatures: Sequence[Signature]
-    ) -> None: ...
-
-    def apply_changes(self, items: Sequence[SignedChange]) -> None:
-        """Apply changes pushed live by the peer (verify their signatures first)."""
+    def receive(self, state: am.SyncState, batch: Received) -> None:
+        """Apply a batch from the peer as one unit (verify its signatures first): its
+        sync messages through ``state``, its pushed changes directly. Whatever took effect
+        must be stored durably before this returns: the session answers after it."""
         ...
 
     def signatures(self, hashes: Sequence[bytes] | None) -> list[Signature]:
@@ -106,19 +134,15 @@ class AutomergePort:
         message = self.doc.generate_sync_message(state)
         return None if message is None else bytes(message.encode())
 
-    def receive_sync_message(
-        self, state: am.SyncState, data: bytes, signatures: Sequence[Signature]
-    ) -> None:
-        try:
-            message = am.Message.decode(data)
-            self.doc.receive_sync_message(state, message)
-        except Exception as exc:
-            raise SessionError(f"peer sent an unusable sync message: {exc}") from None
-
-    def apply_changes(self, items: Sequence[SignedChange]) -> None:
-        if items:
+    def receive(self, state: am.SyncState, batch: Received) -> None:
+        for data in batch.messages:
             try:
-                message = encode_apply_message([c for c, _, _ in items])
+                self.doc.receive_sync_message(state, am.Message.decode(data))
+            except Exception as exc:
+                raise SessionError(f"peer sent an unusable sync message: {exc}") from None
+        if batch.pushed:
+            try:
+                message = encode_apply_message([c for c, _, _ in batch.pushed])
                 self.doc.receive_sync_message(am.SyncState(), message)
             except Exception as exc:
                 raise SessionError(f"peer pushed unusable changes: {exc}") from None
@@ -140,7 +164,9 @@ class SyncSession:
         self._sent_heads: tuple[bytes, ...] | None = None  # the heads our hello announced
         self._awaiting_snapshot = False
         self._peer_heads: list[bytes] | None = None  # as last reported by the peer
-        self._last_sent: bool = False  # whether our last turn produced a sync message
+        # Whether our last sync message carried changes: one that carried none is at most
+        # an acknowledgement, which the peer need not answer (automerge stays quiet then).
+        self._last_sent: bool = False
 
     # ------------------------------------------------------------------ state
     @property
@@ -148,7 +174,9 @@ class SyncSession:
         """Both sides hold the same heads and neither has anything left to send.
 
         Judged from the sync-message exchange: after a live :meth:`push` it turns false
-        until the next exchange (see :meth:`poll`), since a push is not acknowledged."""
+        until the next exchange (see :meth:`poll`), since a push is not acknowledged. Our
+        own last message may be a bare acknowledgement (no changes): when frames arrive in
+        batches, the exchange can end on our turn, and the peer sends nothing back."""
         if self.peer is None or self._awaiting_snapshot or self._peer_heads is None:
             return False
         return sorted(self._peer_heads) == sorted(self.port.heads()) and not self._last_sent
@@ -171,21 +199,54 @@ class SyncSession:
 
         Raises SessionError when the peer breaks the conversation, and whatever the port
         raises when a payload is refused (e.g. a bad signature)."""
+        return self.receive_batch([frame])
+
+    def receive_batch(self, frames: Sequence[Frame]) -> list[Frame]:
+        """Handle frames that arrived together; returns the frames to send back.
+
+        Consecutive sync messages and pushed changes are applied and stored as one
+        :class:`Received` batch (one durable commit) and answered once, after it is
+        stored. Raises like :meth:`receive` when a frame is refused (what entered the
+        board before the refusal stays, stored)."""
+        out: list[Frame] = []
+        group: list[SyncMessage | Changes] = []
+        for frame in frames:
+            if isinstance(frame, (SyncMessage, Changes)) and self.peer is not None:
+                group.append(frame)
+                continue
+            out += self._receive_group(group)
+            group = []
+            out += self._receive_one(frame)
+        return out + self._receive_group(group)
+
+    def _receive_group(self, frames: Sequence[SyncMessage | Changes]) -> list[Frame]:
+        if not frames:
+            return []
+        messages = [f for f in frames if isinstance(f, SyncMessage)]
+        if messages and self._awaiting_snapshot:
+            raise SessionError("expected a snapshot before sync messages")
+        carried: list[bytes] = []
+        peer_heads = self._peer_heads
+        for message in messages:
+            peer_heads, chunks = parse_sync_message(message.data)
+            carried += chunks
+        batch = Received(
+            messages=tuple(m.data for m in messages),
+            carried=tuple(carried),
+            signatures=tuple(s for m in messages for s in m.signatures),
+            pushed=tuple(item for f in frames if isinstance(f, Changes) for item in f.items),
+        )
+        self.port.receive(self.state, batch)
+        self._peer_heads = peer_heads
+        return self._next_message() if messages else []
+
+    def _receive_one(self, frame: Frame) -> list[Frame]:
         if self.peer is None and not isinstance(frame, (Hello, Bye)):
             raise SessionError(f"expected a hello, got {type(frame).__name__}")
         if isinstance(frame, Hello):
             return self._on_hello(frame)
         if isinstance(frame, Snapshot):
             return self._on_snapshot(frame)
-        if isinstance(frame, SyncMessage):
-            if self._awaiting_snapshot:
-                raise SessionError("expected a snapshot before sync messages")
-            self._peer_heads = parse_sync_message(frame.data)[0]
-            self.port.receive_sync_message(self.state, frame.data, frame.signatures)
-            return self._next_message()
-        if isinstance(frame, Changes):
-            self.port.apply_changes(frame.items)
-            return []
         if isinstance(frame, Bye):
             self.closed_reason = frame.reason
             return []
@@ -237,10 +298,12 @@ class SyncSession:
 
     def _next_message(self) -> list[Frame]:
         data = self.port.generate_sync_message(self.state)
-        self._last_sent = data is not None
         if data is None:
+            self._last_sent = False
             return []
-        hashes = [change_hash(c) for c in parse_sync_message(data)[1]]
+        chunks = parse_sync_message(data)[1]
+        self._last_sent = bool(chunks)
+        hashes = [change_hash(c) for c in chunks]
         known = [h for h in hashes if h is not None]
         signatures = self.port.signatures(known) if known else []
         return [SyncMessage(data, tuple(signatures))]
@@ -311,22 +374,3 @@ def _read_uleb(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
         if not byte & 0x80:
             return result, pos
-
-
-def change_hash(chunk: bytes) -> bytes | None:
-    """The automerge hash of a raw change chunk, or None for a whole-document chunk.
-
-    The hash is SHA-256 of the uncompressed chunk after its magic and checksum."""
-    if len(chunk) < 10 or chunk[:4] != MAGIC:
-        return None
-    kind = chunk[8]
-    if kind == 1:
-        return hashlib.sha256(chunk[8:]).digest()
-    if kind == 2:  # deflated change: hash the chunk it would be uncompressed
-        try:
-            length, pos = _read_uleb(chunk, 9)
-            body = zlib.decompress(chunk[pos : pos + length], -15)
-        except (SessionError, zlib.error):
-            return None
-        return hashlib.sha256(b"\x01" + _uleb(len(body)) + body).digest()
-    return None

@@ -1,11 +1,8 @@
 """Mutually authenticated TLS 1.3 connections between members, on asyncio. Moves frames only.
 
-Trust: the TLS trust anchors are the current members' self-signed certificates, and after
-the handshake the SHA-256 fingerprint of the peer's certificate must belong to a current
-member (pinning: a member's certificate is a CA and could otherwise vouch for others).
-Connections to ourselves are refused. A context's trust store only grows, so
-:meth:`Trust.update` builds new contexts and :meth:`Server.refresh` closes live
-connections of peers that are no longer members.
+Who is accepted is :class:`sync.trust.Trust` (members' certificates, pinned by
+fingerprint); :meth:`Server.refresh` closes live connections of peers that are no longer
+members after :meth:`Trust.update`.
 
 In TLS 1.3 the client finishes its handshake before the server has checked the client's
 certificate, so a refused client sees only EOF: the server's handler must send its hello
@@ -13,29 +10,42 @@ first, and :func:`connect` waits for that first frame and treats silence as reje
 
 The server accepts plain TCP, pauses reading at once, and upgrades each connection with
 ``loop.start_tls(server_side=True)`` using the trust of that moment (server-side
-``StreamWriter.start_tls()`` can hang on 3.11). Limits: a handshake timeout, an idle
-timeout per read, a cap on concurrent connections, and frame size caps. Malformed or
-oversize frames close that connection with a reason logged on ``teamboard.sync``.
+``StreamWriter.start_tls()`` can hang on 3.11). Limits (:mod:`sync.limits`): a handshake
+timeout (also for the peer's hello), an idle timeout per read, a cap on concurrent
+connections, a cap on failed handshakes per address per window, and frame size caps.
+Every refusal, and every malformed or oversize frame, closes that connection with a reason
+logged on ``teamboard.sync`` (addresses and reasons only, never keys or board content).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from typing import NoReturn
 
 from sync import protocol
-from sync.identity import Identity, fingerprint
-from sync.protocol import MAX_FRAME, MAX_HELLO, Bye, Frame, Hello, ProtocolError
+from sync.limits import FailedHandshakes, Limits
+from sync.protocol import Bye, Frame, Hello, ProtocolError
+from sync.trust import Trust, peer_fingerprint
+
+__all__ = [
+    "Connection",
+    "ConnectionClosed",
+    "PeerRejected",
+    "Server",
+    "TransportError",
+    "Trust",
+    "connect",
+]
 
 log = logging.getLogger("teamboard.sync")
 
-HANDSHAKE_TIMEOUT = 10.0
-IDLE_TIMEOUT = 90.0  # the node pings more often than this
-CLOSE_TIMEOUT = 5.0
-MAX_CONNECTIONS = 32
+CLOSE_TIMEOUT = 5.0  # seconds to say goodbye before the socket is dropped
 
 Handler = Callable[["Connection"], Awaitable[None]]
 
@@ -56,69 +66,6 @@ class ConnectionClosed(TransportError):
         self.reason = reason
 
 
-class Trust:
-    """Our identity and the members we accept; builds the TLS contexts."""
-
-    def __init__(
-        self,
-        identity: Identity,
-        member_certs: Iterable[str],
-        is_member: Callable[[str], bool] | None = None,
-    ) -> None:
-        self.identity = identity
-        self._is_member = is_member
-        self.update(member_certs)
-
-    def update(self, member_certs: Iterable[str]) -> None:
-        """Trust exactly ``member_certs`` (PEM) from now on, in new contexts."""
-        self.member_certs = [pem for pem in member_certs if pem.strip()]
-        self._fingerprints = {_pem_fingerprint(pem) for pem in self.member_certs}
-        self._server = self._context(ssl.PROTOCOL_TLS_SERVER)
-        self._client = self._context(ssl.PROTOCOL_TLS_CLIENT)
-
-    def is_member(self, peer_fingerprint: str) -> bool:
-        if self._is_member is not None:
-            return self._is_member(peer_fingerprint)
-        return peer_fingerprint in self._fingerprints
-
-    def refusal(self, peer_fingerprint: str) -> str | None:
-        """Why a peer with this certificate fingerprint is refused, or None if it is welcome."""
-        if peer_fingerprint == self.identity.fingerprint:
-            return "that is ourselves"
-        if not self.is_member(peer_fingerprint):
-            return "not a current member"
-        return None
-
-    def server_context(self) -> ssl.SSLContext:
-        return self._server
-
-    def client_context(self) -> ssl.SSLContext:
-        return self._client
-
-    def _context(self, purpose: ssl._SSLMethod) -> ssl.SSLContext:
-        ctx = ssl.SSLContext(purpose)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_REQUIRED
-        if purpose == ssl.PROTOCOL_TLS_SERVER:
-            ctx.num_tickets = 0  # no resumption: every connection shows its certificate
-        with self.identity.tls_files() as (cert_path, key_path):
-            ctx.load_cert_chain(cert_path, key_path)
-        if self.member_certs:
-            ctx.load_verify_locations(cadata="\n".join(self.member_certs))
-        return ctx
-
-
-def _pem_fingerprint(pem: str) -> str:
-    return fingerprint(ssl.PEM_cert_to_DER_cert(pem.strip() + "\n"))
-
-
-def _peer_fingerprint(writer: asyncio.StreamWriter) -> str | None:
-    ssl_object = writer.get_extra_info("ssl_object")
-    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-    return fingerprint(der) if der else None
-
-
 class Connection:
     """One authenticated connection to a member: read and send frames, close with a reason."""
 
@@ -127,14 +74,17 @@ class Connection:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         peer_fingerprint: str,
-        idle_timeout: float = IDLE_TIMEOUT,
+        limits: Limits | None = None,
     ) -> None:
+        """``limits``: frame caps, the time allowed for the peer's hello (the handshake
+        timeout) and, after it, between frames (the idle timeout)."""
         self._reader = reader
         self._writer = writer
         self.peer_fingerprint = peer_fingerprint
         peer = writer.get_extra_info("peername") or ("?", 0)
         self.peer_address: tuple[str, int] = (str(peer[0]), int(peer[1]))
-        self.idle_timeout = idle_timeout
+        self.limits = limits or Limits()
+        self.idle_timeout = self.limits.idle_timeout
         self.close_reason: str | None = None
         self._got_hello = False
         self._pending: Frame | None = None
@@ -151,20 +101,26 @@ class Connection:
     async def read_frame(self) -> Frame:
         """The next frame from the peer (the first is always a Hello).
 
-        Raises ConnectionClosed when the peer left, stayed silent past the idle timeout,
-        or sent something malformed (the connection is then closed with a logged reason)."""
+        Raises ConnectionClosed when the peer left, stayed silent past the idle timeout
+        (before its hello: the handshake timeout), or sent something malformed or too
+        large (the connection is then closed with a logged reason)."""
         if self._pending is not None:
             frame, self._pending = self._pending, None
             return frame
         if self.closed:
             raise ConnectionClosed(self.close_reason or "closed")
-        limit = MAX_FRAME if self._got_hello else MAX_HELLO
+        if self._got_hello:
+            limit, timeout = self.limits.max_frame, self.idle_timeout
+        else:
+            limit, timeout = self.limits.max_hello, self.limits.handshake_timeout
         try:
-            frame = await asyncio.wait_for(
-                protocol.read_frame(self._reader, limit), self.idle_timeout
-            )
-        except asyncio.TimeoutError:
-            await self._fail(f"no frame for {self.idle_timeout:g} s")
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that arrives as a frame completes, and a stopping node would read on forever.
+            async with asyncio.timeout(timeout):
+                frame = await protocol.read_frame(self._reader, limit)
+        except TimeoutError:
+            what = "frame" if self._got_hello else "hello"
+            await self._fail(f"no {what} for {timeout:g} s")
         except ProtocolError as exc:
             await self._fail(str(exc))
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError) as exc:
@@ -183,8 +139,9 @@ class Connection:
         async with self._send_lock:
             try:
                 self._writer.write(protocol.encode(frame))
-                await asyncio.wait_for(self._writer.drain(), self.idle_timeout)
-            except (asyncio.TimeoutError, ConnectionError, ssl.SSLError, OSError) as exc:
+                async with asyncio.timeout(self.idle_timeout):
+                    await self._writer.drain()
+            except (TimeoutError, ConnectionError, ssl.SSLError, OSError) as exc:
                 self._lost(f"sending failed ({type(exc).__name__})")
 
     async def close(self, reason: str = "closed") -> None:
@@ -192,10 +149,8 @@ class Connection:
         if self.closed:
             return
         self.close_reason = reason
-        try:
+        with contextlib.suppress(Exception):  # the transport may be gone: nothing to tell
             self._writer.write(protocol.encode(Bye(reason)))
-        except Exception:  # the transport may already be gone; nothing to tell then
-            pass
         await self._shutdown()
 
     async def _fail(self, reason: str) -> NoReturn:
@@ -213,8 +168,9 @@ class Connection:
     async def _shutdown(self) -> None:
         self._writer.close()
         try:
-            await asyncio.wait_for(self._writer.wait_closed(), CLOSE_TIMEOUT)
-        except (asyncio.TimeoutError, ConnectionError, ssl.SSLError, OSError):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self._writer.wait_closed()
+        except (TimeoutError, ConnectionError, ssl.SSLError, OSError):
             self._writer.transport.abort()
 
 
@@ -236,24 +192,27 @@ class _Accepted(asyncio.Protocol):
 class Server:
     """Accepts TLS connections from members and runs ``handler`` on each.
 
-    The handler must send our Hello first; when it returns, the connection is closed."""
+    The handler must send our Hello first; when it returns, the connection is closed.
+    ``limits`` may be replaced while the server runs; ``clock`` (monotonic seconds) times
+    the failed-handshake window."""
 
     def __init__(
         self,
         trust: Trust,
         handler: Handler,
         *,
-        handshake_timeout: float = HANDSHAKE_TIMEOUT,
-        idle_timeout: float = IDLE_TIMEOUT,
-        max_connections: int = MAX_CONNECTIONS,
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.trust = trust
         self.handler = handler
-        self.handshake_timeout = handshake_timeout
-        self.idle_timeout = idle_timeout
-        self.max_connections = max_connections
+        self.limits = limits or Limits()
+        self.clock = clock
         self.port = 0
         self.connections: set[Connection] = set()
+        self._failures = FailedHandshakes(
+            self.limits.max_failed_handshakes, self.limits.failed_handshake_window
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.AbstractServer | None = None
 
@@ -281,50 +240,84 @@ class Server:
         """Stop listening, close every connection and wait for their handlers."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
         for conn in list(self.connections):
             await conn.close("peer is shutting down")
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            # Last: from Python 3.12 on this waits for every accepted connection to end.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await self._server.wait_closed()
 
     def _accepted(self, transport: asyncio.Transport) -> None:
-        if len(self._tasks) >= self.max_connections:
-            log.warning("refusing connection from %s: too many connections",
-                        transport.get_extra_info("peername"))
+        """A TCP connection arrived: refuse it at once (before any TLS work) when its
+        address failed too many handshakes lately or too many connections are open."""
+        host = _host(transport.get_extra_info("peername"))
+        self._failures.limit = self.limits.max_failed_handshakes
+        self._failures.window = self.limits.failed_handshake_window
+        reason = None
+        if self._failures.blocked(host, self.clock()):
+            reason = (
+                f"{self.limits.max_failed_handshakes} failed handshakes in the last "
+                f"{self.limits.failed_handshake_window:g} s"
+            )
+        elif len(self._tasks) >= self.limits.max_connections:
+            reason = f"too many connections (limit {self.limits.max_connections})"
+        if reason is not None:
+            log.warning("refusing connection from %s: %s", host, reason)
             transport.abort()
             return
-        task = asyncio.get_running_loop().create_task(self._serve(transport))
+        task = asyncio.get_running_loop().create_task(self._serve(transport, host))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _serve(self, transport: asyncio.Transport) -> None:
-        peer = transport.get_extra_info("peername")
+    def _handshake_failed(self, host: str, why: str) -> None:
+        count = self._failures.record(host, self.clock())
+        log.warning(
+            "TLS handshake with %s failed: %s (%d of %d allowed in %g s)",
+            host,
+            why,
+            count,
+            self.limits.max_failed_handshakes,
+            self.limits.failed_handshake_window,
+        )
+
+    async def _serve(self, transport: asyncio.Transport, host: str) -> None:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         stream_protocol = asyncio.StreamReaderProtocol(reader)
+        timeout = self.limits.handshake_timeout
         try:
             tls = await loop.start_tls(
-                transport, stream_protocol, self.trust.server_context(), server_side=True,
-                ssl_handshake_timeout=self.handshake_timeout,
+                transport,
+                stream_protocol,
+                self.trust.server_context(),
+                server_side=True,
+                ssl_handshake_timeout=timeout,
             )
-        except (ssl.SSLError, OSError, asyncio.TimeoutError, ConnectionError) as exc:
-            log.info("TLS handshake with %s failed: %s", peer, exc or type(exc).__name__)
+        except (TimeoutError, ssl.SSLError, OSError, ConnectionError) as exc:
             transport.abort()
+            why = str(exc) or type(exc).__name__
+            if isinstance(exc, TimeoutError) or "taking longer than" in why:  # asyncio's words
+                why = f"no TLS handshake within {timeout:g} s"
+            self._handshake_failed(host, why)
             return
         if tls is None:  # the peer left during the handshake
             transport.abort()
+            self._handshake_failed(host, "the peer left during the handshake")
             return
         stream_protocol.connection_made(tls)  # start_tls leaves that to us
         writer = asyncio.StreamWriter(tls, stream_protocol, reader, loop)
-        peer_fp = _peer_fingerprint(writer)
+        peer_fp = peer_fingerprint(writer)
         reason = "no client certificate" if peer_fp is None else self.trust.refusal(peer_fp)
         if reason is not None or peer_fp is None:
-            log.warning("refusing connection from %s: %s", peer, reason)
             tls.abort()  # a refused peer gets nothing, not even a goodbye
+            self._handshake_failed(host, f"refused: {reason}")
             return
-        conn = Connection(reader, writer, peer_fp, self.idle_timeout)
+        conn = Connection(reader, writer, peer_fp, self.limits)
         self.connections.add(conn)
         try:
             await self.handler(conn)
@@ -337,44 +330,60 @@ class Server:
             await conn.close("done")
 
 
+def _host(peername: object) -> str:
+    """The address part of a socket's peer name ("?" when the socket is already gone)."""
+    if isinstance(peername, (tuple, list)) and peername:
+        return str(peername[0])
+    return "?"
+
+
 async def connect(
     host: str,
     port: int,
     trust: Trust,
     *,
     expected_fingerprint: str | None = None,
-    handshake_timeout: float = HANDSHAKE_TIMEOUT,
-    idle_timeout: float = IDLE_TIMEOUT,
+    limits: Limits | None = None,
+    handshake_timeout: float | None = None,
+    idle_timeout: float | None = None,
 ) -> Connection:
     """Connect to a member at ``host``:``port`` and wait for its hello.
 
+    ``handshake_timeout`` and ``idle_timeout``, when given, override those of ``limits``.
     Raises PeerRejected when the peer is not a current member (or not the expected one,
     or ourselves) or it does not accept us, and TransportError when it cannot be reached."""
+    limits = limits or Limits()
+    if handshake_timeout is not None:
+        limits = replace(limits, handshake_timeout=handshake_timeout)
+    if idle_timeout is not None:
+        limits = replace(limits, idle_timeout=idle_timeout)
+    timeout = limits.handshake_timeout
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(
-                host, port, ssl=trust.client_context(), server_hostname="",
-                ssl_handshake_timeout=handshake_timeout,
-            ),
-            handshake_timeout * 2,
-        )
+        async with asyncio.timeout(timeout * 2):  # TCP connect plus the TLS handshake
+            reader, writer = await asyncio.open_connection(
+                host,
+                port,
+                ssl=trust.client_context(),
+                server_hostname="",
+                ssl_handshake_timeout=timeout,
+            )
     except ssl.SSLCertVerificationError as exc:
         raise PeerRejected(f"{host}:{port} is not a member: {exc.verify_message}") from None
-    except (ssl.SSLError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, ssl.SSLError, OSError) as exc:
         why = str(exc) or type(exc).__name__
         raise TransportError(f"cannot connect to {host}:{port}: {why}") from None
-    peer_fp = _peer_fingerprint(writer)
+    peer_fp = peer_fingerprint(writer)
     reason = "no server certificate" if peer_fp is None else trust.refusal(peer_fp)
     if reason is None and expected_fingerprint is not None and peer_fp != expected_fingerprint:
         reason = "not the member we expected"
     if reason is not None or peer_fp is None:
         writer.transport.abort()
         raise PeerRejected(f"{host}:{port}: {reason}")
-    conn = Connection(reader, writer, peer_fp, idle_timeout=handshake_timeout)
+    conn = Connection(reader, writer, peer_fp, limits)
     try:
-        # The server speaks first; a server that refused our certificate just closes.
+        # The server speaks first (within the handshake timeout); a server that refused
+        # our certificate just closes.
         conn._pending = await conn.read_frame()
     except ConnectionClosed as exc:
         raise PeerRejected(f"{host}:{port} refused us: {exc.reason}") from None
-    conn.idle_timeout = idle_timeout
     return conn

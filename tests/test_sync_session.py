@@ -10,6 +10,7 @@ from automerge import core as am
 from sync import protocol as p
 from sync.session import (
     AutomergePort,
+    Received,
     SessionError,
     SyncSession,
     change_hash,
@@ -142,9 +143,9 @@ def test_live_push_applies_changes_with_author_and_signature() -> None:
     applied: list[p.SignedChange] = []
 
     class Recording(AutomergePort):
-        def apply_changes(self, items: Sequence[p.SignedChange]) -> None:
-            applied.extend(items)
-            super().apply_changes(items)
+        def receive(self, state: am.SyncState, batch: Received) -> None:
+            applied.extend(batch.pushed)
+            super().receive(state, batch)
 
     a = SyncSession(AutomergePort(left), TEAM, "alice")
     b = SyncSession(Recording(right), TEAM, "bob")
@@ -207,11 +208,9 @@ def test_signatures_travel_with_the_changes_of_a_sync_message() -> None:
     received: list[p.Signature] = []
 
     class Receiving(AutomergePort):
-        def receive_sync_message(
-            self, state: am.SyncState, data: bytes, signatures: Sequence[p.Signature]
-        ) -> None:
-            received.extend(signatures)
-            super().receive_sync_message(state, data, signatures)
+        def receive(self, state: am.SyncState, batch: Received) -> None:
+            received.extend(batch.signatures)
+            super().receive(state, batch)
 
     other = am.Document()
     put(other, "x", "so that the peer is not empty")

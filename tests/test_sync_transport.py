@@ -6,11 +6,12 @@ import asyncio
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
 from sync.identity import Identity
+from sync.limits import Limits
 from sync.protocol import PROTOCOL_VERSION, Bye, Frame, Hello, Ping, Snapshot
 from sync.transport import (
     Connection,
@@ -74,7 +75,8 @@ async def board(people: People) -> AsyncIterator[Board]:
             if isinstance(frame, Ping):
                 await conn.send(Ping())
 
-    server = Server(trust, handler, handshake_timeout=WAIT, idle_timeout=WAIT, max_connections=4)
+    limits = Limits(handshake_timeout=WAIT, idle_timeout=WAIT, max_connections=4)
+    server = Server(trust, handler, limits=limits)
     port = await server.start(HOST, 0)
     yield Board(server, trust, received, port)
     await server.close()
@@ -283,11 +285,14 @@ async def test_silent_peer_is_closed_after_the_idle_timeout(
     async def handler(conn: Connection) -> None:
         await conn.send(hello(people.alice))
         await conn.read_frame()
+        await conn.read_frame()
 
-    server = Server(Trust(people.alice, people.members()), handler, idle_timeout=0.2)
+    limits = Limits(idle_timeout=0.2)
+    server = Server(Trust(people.alice, people.members()), handler, limits=limits)
     port = await server.start(HOST, 0)
     try:
         conn = await connect_as(people.bob, port, people)
+        await conn.send(hello(people.bob))  # then silence
         frames = await read_until_closed(conn)
         assert isinstance(frames[-1], Bye) and "no frame" in frames[-1].reason
         await eventually(logged(caplog, "no frame"))
@@ -296,7 +301,7 @@ async def test_silent_peer_is_closed_after_the_idle_timeout(
 
 
 async def test_connections_beyond_the_cap_are_refused(board: Board, people: People) -> None:
-    board.server.max_connections = 1
+    board.server.limits = replace(board.server.limits, max_connections=1)
     first = await member_session(board.port, people.bob, people)
     with pytest.raises(TransportError):
         await connect_as(people.carol, board.port, people)
