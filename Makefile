@@ -10,7 +10,7 @@ lint:
 	ruff format --check board storage sync
 
 types:
-	mypy board/model.py board/document.py board/service.py board/service_core.py board/lookups.py board/use_cases.py storage
+	mypy board/model.py board/document.py board/document_values.py board/change_ops.py board/record_index.py board/service.py board/service_core.py board/lookups.py board/use_cases.py board/boardfile.py board/doctor.py board/doctor_repair.py board/backups.py board/cli_admin.py storage
 
 check: lint types test
 

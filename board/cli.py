@@ -477,10 +477,21 @@ def archive(obj: Ctx, item_id: str) -> None:
 
 
 @cli.command()
-@click.argument("item_id")
+@click.argument("item_id", metavar="ID|FILE")
+@click.option("--replace", is_flag=True, help="With a backup FILE: leave out the current board's "
+              "edits that the backup lacks instead of merging them (they stay in the dated copy).")
 @pass_ctx
-def restore(obj: Ctx, item_id: str) -> None:
-    """Restore an archived item."""
+def restore(obj: Ctx, item_id: str, replace: bool) -> None:
+    """Restore an archived item, or the whole board from a backup FILE (see `backup`).
+
+    FILE is told from an id by a '/' or '.' in it, or by being an existing file."""
+    from board.cli_admin import is_backup_path, restore_board
+
+    if is_backup_path(item_id):
+        restore_board(obj.home, Path(item_id), replace)
+        return
+    if replace:
+        raise CliError("--replace is for restoring a backup FILE, not an item", 2)
     obj.service.restore(item_id)
     click.echo(f"restored {obj.service.get(item_id).id}")
 
@@ -546,6 +557,10 @@ def demo(demo_home: Path | None, no_ui: bool) -> None:
 from board.cli_team import register as _register_team  # noqa: E402
 
 _register_team(cli)
+
+from board.cli_admin import register as _register_admin  # noqa: E402
+
+_register_admin(cli)
 
 from board.cli_review import review  # noqa: E402
 cli.add_command(review)

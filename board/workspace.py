@@ -4,6 +4,7 @@ service (and, when asked, the sync node). The CLI and the UI both start here."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -11,10 +12,12 @@ import platformdirs
 from board import readmodel
 from board.model import BoardError
 from board.service import BoardService, Clock
+from board.tables import BoardTables
 from storage.store import Store, StoreError
 from sync.identity import Identity, IdentityError
 
 DB_FILE = "board.db"
+DOCTOR = "`teamboard doctor` says how to recover"
 
 
 class HomeError(BoardError):
@@ -41,27 +44,43 @@ class Workspace:
         self.service = service
 
     @classmethod
-    def open(cls, home: Path, clock: Clock | None = None) -> Workspace:
-        """Open an existing home; raises HomeError with a one-line reason."""
+    def open(
+        cls,
+        home: Path,
+        clock: Clock | None = None,
+        on_tables: Callable[[BoardTables], None] | None = None,
+    ) -> Workspace:
+        """Open an existing home; raises HomeError with a one-line reason.
+
+        ``on_tables`` is called with the board's read-model tables before the document
+        loads (a screen can show the board from them meanwhile)."""
         home = Path(home).expanduser()
         if not has_board(home):
             raise HomeError(
                 f"no board in {home}; create one with `teamboard init --team NAME --name ME` "
                 "or join a team with `teamboard join CODE --name ME`"
             )
+        if (home / DB_FILE).stat().st_size == 0:  # a new store would be written into it
+            raise HomeError(f"{home / DB_FILE} is empty (0 bytes): it was truncated; {DOCTOR}")
         try:
             identity = Identity.load(home)
-            store = Store(home / DB_FILE, readmodel.tables())
-        except (IdentityError, StoreError) as exc:
+        except IdentityError as exc:
             raise HomeError(str(exc)) from None
         try:
+            store = Store(home / DB_FILE, readmodel.tables())
+        except StoreError as exc:
+            hint = "" if "newer teamboard" in str(exc) else f"; {DOCTOR}"
+            raise HomeError(f"{exc}{hint}") from None
+        try:
+            if on_tables is not None:
+                on_tables(BoardTables(store, identity.member_id, clock))
             service = BoardService.open(store, identity.actor, identity.member_id, identity.sign, clock)
         except BoardError:
             store.close()
             raise
         except Exception as exc:  # automerge refuses a corrupt change log
             store.close()
-            raise HomeError(f"{home / DB_FILE}: the board cannot be loaded ({exc}); restore it from a backup or a teammate's copy") from None
+            raise HomeError(f"{home / DB_FILE}: the board cannot be loaded ({exc}); {DOCTOR}") from None
         return cls(home, identity, store, service)
 
     @classmethod
