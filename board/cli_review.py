@@ -16,7 +16,6 @@ or the id of the board item they are about.
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from board.export import write_atomically
-
 from board.model import InvalidInput, Review
 from board.review_agenda import ROUNDS, SECTIONS, AgendaItem, ordered
 from board.review_outcomes import OUTCOMES
-from board.reviews import Position, ReviewService
+from board.reviews import Position, ReviewService, parse_timebox
 
 if TYPE_CHECKING:
     from board.cli import Ctx
@@ -40,17 +38,6 @@ def _reviews(obj: Ctx) -> ReviewService:
 
 def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def parse_timebox(text: str) -> int:
-    """Seconds from ``3m``, ``90s``, ``2m30s`` or a plain number of minutes."""
-    value = (text or "").strip().lower()
-    if re.fullmatch(r"\d+", value):
-        return int(value) * 60
-    match = re.fullmatch(r"(?:(\d+)m)?\s*(?:(\d+)s)?", value)
-    if not value or not match or not any(match.groups()):
-        raise InvalidInput(f"bad timebox {text!r}: use minutes (3), 3m, 90s or 2m30s")
-    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
 
 
 def _clock(seconds: int) -> str:

@@ -15,6 +15,7 @@ check-in or closing lines (adding one makes you an attendee).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -417,9 +418,21 @@ class ReviewService:
         return render_minutes(self.s, self.get(ref))
 
 
+def parse_timebox(text: str) -> int:
+    """Seconds from ``3m``, ``90s``, ``2m30s`` or a plain number of minutes; raises
+    InvalidInput for anything else."""
+    value = (text or "").strip().lower()
+    if re.fullmatch(r"\d+", value):
+        return int(value) * 60
+    match = re.fullmatch(r"(?:(\d+)m)?\s*(?:(\d+)s)?", value)
+    if not value or not match or not any(match.groups()):
+        raise InvalidInput(f"bad timebox {text!r}: use minutes (3), 3m, 90s or 2m30s")
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
 def _seconds_between(start: str, end: str) -> int:
-    parse = lambda t: dt.datetime.fromisoformat(t.replace("Z", "+00:00"))  # noqa: E731
-    return int((parse(end) - parse(start)).total_seconds())
+    elapsed = dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)
+    return int(elapsed.total_seconds())
 
 
 def _hm(stamp: str) -> str:

@@ -7,9 +7,11 @@ import sys
 
 import pytest
 
-CORE = ["board.model", "board.document", "board.service", "board.service_core", "board.lookups",
+CORE = ["board.model", "board.document", "board.document_values", "board.change_ops",
+        "board.record_index", "board.service", "board.service_core", "board.lookups",
         "board.use_cases", "board.queries", "board.workspace", "board.export", "board.readmodel",
-        "board.reviews", "board.network", "board.network_render", "board.cli", "storage.store",
+        "board.reviews", "board.network", "board.network_render", "board.network_layout",
+        "board.network_canvas", "board.network_home", "board.cli", "storage.store",
         "sync.identity", "sync.node", "sync.team", "sync.transport", "sync.discovery", "sync.invite"]
 
 

@@ -289,8 +289,8 @@ async def test_cards_answer_the_mouse(home: Path) -> None:
         await wait_for_board(pilot)
         board = app.screen.query_one(BoardView)
         proposed = board.list_for("routine", "proposed")
-        await pilot.click(proposed, offset=(3, 1))  # the second card
+        await pilot.click(proposed, offset=(3, 2))  # the second card (under the column head)
         await settle(pilot)
         assert board.selected_id() == second
-        await pilot.click(proposed, offset=(3, 1), times=2)
+        await pilot.click(proposed, offset=(3, 2), times=2)
         await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), what="the detail")

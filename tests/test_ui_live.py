@@ -70,7 +70,11 @@ async def test_a_card_moved_by_another_process_keeps_its_selection(tmp_path: Pat
         await settle(pilot)
         assert board.selected_id() == printer
         assert board.active is not None and board.active.column == "accepted"
-        assert board.active.has_focus
+        assert board.cards_focused  # the keys still act on the cards: on this one
+        await pilot.press("s")  # accepted -> in progress: the keys follow the card
+        await wait_until(
+            pilot, lambda: board.cards[printer].column == "doing", what="the card to advance"
+        )
 
 
 async def test_open_detail_and_activity_follow_external_changes(tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ EXPECTED = {
     "activity": "created",
     "members": "Farah",
     "peers": "Sync is not running",
+    "reviews": "No review running",
+    "network": "Value network of Harbor Clinic Software",
 }
 
 

@@ -3,76 +3,51 @@
 ``run_ui(home)`` is what the CLI calls; ``make_app(home)`` is the factory the CLI and the
 tests share. The app talks to the board only through :class:`board.service.BoardService`,
 in thread workers (see :mod:`board.ui.runner`).
+
+Opening a board (:mod:`board.ui.opening`) shows it from its read-model tables first; the
+automerge document loads after. A change is announced with fresh copies of the goals and
+commitments it touched (read in the writer's thread), so the board paints it without
+another round trip through a worker.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.signal import Signal
 
 from board.events import BoardChanged, Event, PeersChanged, SyncProblem
-from board.model import BoardError, Member, Stream
+from board.model import BoardError, NotFound, Record
 from board.service import BoardService
 from board.ui import settings
-from board.ui.cards import Board, load_board
+from board.ui.cards import Board
+from board.ui.directory import Directory
 from board.ui.messages import BoardDelta, BoardUpdated, SyncStatus
+from board.ui.opening import Opening
 from board.ui.runner import Closed, Runner
 from board.workspace import Workspace, has_board
 
 if TYPE_CHECKING:
     from sync.background import BackgroundSync
 
+__all__ = ["Directory", "TeamboardApp", "make_app", "run_ui"]  # Directory: screens import it here
 log = logging.getLogger("teamboard.ui")
 Clock = Callable[[], dt.datetime]
 DIRECTORY_COLLECTIONS = ("members", "streams", "team")
+TOAST_DELAY = 0.1  # seconds from a change to its toast (see notify_after_change)
 
 
-@dataclass
-class Directory:
-    """Who and what the screens name often: members, streams, the team (cached)."""
-
-    me: str = ""
-    team: str = ""
-    members: list[Member] = field(default_factory=list)
-    streams: list[Stream] = field(default_factory=list)
-    names: dict[str, str] = field(default_factory=dict)
-    today: str = ""
-
-    @classmethod
-    def load(cls, service: BoardService) -> Directory:
-        everyone = service.members(include_removed=True)
-        return cls(
-            me=service.me,
-            team=service.team().name,
-            members=[m for m in everyone if m.active],
-            streams=[s for s in service.list("streams") if isinstance(s, Stream)],
-            names={m.id: m.name for m in everyone},
-            today=service.today().isoformat(),
-        )
-
-    def name(self, member_id: str) -> str:
-        return self.names.get(member_id, member_id[:8])
-
-    def labels(self) -> dict[str, str]:
-        """Member names and stream titles by id (for history entries that hold ids)."""
-        return {**{s.id: s.title for s in self.streams}, **self.names}
-
-    def stream_title(self, stream_id: str) -> str:
-        return next((s.title for s in self.streams if s.id == stream_id), "")
-
-
-class TeamboardApp(App[None]):
+class TeamboardApp(Opening):
     """The terminal UI on one home."""
 
     CSS_PATH = "app.tcss"
@@ -81,6 +56,11 @@ class TeamboardApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
+    # Records of these collections that a change touched are read in the thread that made
+    # the change, right after it was stored (up to READ_AHEAD_LIMIT of them): the board
+    # shows a status change without another round trip through a worker.
+    READ_AHEAD: ClassVar[tuple[str, ...]] = ("goals", "commitments")
+    READ_AHEAD_LIMIT: ClassVar[int] = 50
 
     def __init__(
         self,
@@ -101,6 +81,7 @@ class TeamboardApp(App[None]):
         self._pending: set[tuple[str, str]] = set()
         self._pending_everything = False
         self._pending_origins: set[str] = set()
+        self._pending_records: dict[tuple[str, str], Record | None] = {}
         self._pending_lock = threading.Lock()
         self._refreshing = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -117,10 +98,18 @@ class TeamboardApp(App[None]):
         # Held by every worker while it uses the service, and by close_workspace: closing
         # the SQLite connection under a running query would crash the process.
         self._service_lock = threading.Lock()
+        self._closed = False  # close_workspace ran: a board opening now is closed at once
+        self._open_done = threading.Event()  # no board is opening (workers need not wait)
+        self._open_done.set()
+        self._painted = threading.Event()  # the board shown from the tables was painted
 
     # ------------------------------------------------------------------ start and stop
     @property
     def service(self) -> BoardService:
+        if self.workspace is None and self._painted.is_set():
+            # Shown from the tables, the document still loading (the worker needs nothing
+            # from this thread to finish): wait for it.
+            self._open_done.wait(30)
         if self.workspace is None:
             raise BoardError("no board is open")
         return self.workspace.service
@@ -128,7 +117,8 @@ class TeamboardApp(App[None]):
     @contextmanager
     def using_service(self) -> Iterator[BoardService]:
         """For worker threads: the service, held open while in use (raises Closed after
-        the board was closed)."""
+        the board was closed). While the board is still opening, waits for it."""
+        self._open_done.wait()
         with self._service_lock:
             if self.workspace is None:
                 raise Closed()
@@ -141,6 +131,7 @@ class TeamboardApp(App[None]):
 
         if has_board(self.home):
             self.push_screen(LoadingScreen())
+            self._open_done.clear()
             self.run_worker(self._open, thread=True, group="open", exit_on_error=False)
         else:
             self.push_screen(WelcomeScreen())
@@ -149,40 +140,25 @@ class TeamboardApp(App[None]):
         if self._theme_ready:
             settings.save(self.home, theme=theme)
 
-    def _open(self) -> None:
-        try:
-            workspace = Workspace.open(self.home, self.clock)
-            directory = Directory.load(workspace.service)
-            # Read the board now, while the screen shows "Opening…": the UI thread is idle
-            # and the board view can paint as soon as it is mounted.
-            self.preloaded_board = load_board(
-                workspace.service,
-                {s.id: s for s in directory.streams},
-                directory.names,
-                directory.today,
-            )
-        except BoardError as exc:
-            self.call_from_thread(self.show_fatal, str(exc))
-            return
-        except Exception as exc:  # never a traceback: say what went wrong
-            log.exception("opening %s failed", self.home)
-            self.call_from_thread(self.show_fatal, f"cannot open the board in {self.home}: {exc}")
-            return
-        try:
-            self.call_from_thread(self.board_opened, workspace, directory)
-        except RuntimeError:  # the app quit while the board was opening
-            workspace.close()
-
-    def board_opened(self, workspace: Workspace, directory: Directory | None = None) -> None:
-        """Show the board of ``workspace`` (just opened, or just created)."""
+    def board_opened(
+        self, workspace: Workspace, directory: Directory | None = None, changed: bool = False
+    ) -> None:
+        """Show the board of ``workspace`` (just opened, or just created); ``changed``: the
+        board changed since it was shown from its tables."""
         from board.ui.screens.main import MainScreen
 
-        self.workspace = workspace
+        if not self._adopt(workspace):
+            return
         self.directory = directory or Directory.load(workspace.service)
         self._update_sub_title()
-        self._unsubscribe = workspace.service.subscribe(self._on_event)
-        self.switch_screen(MainScreen())
+        if not isinstance(self.screen, MainScreen):
+            self.switch_screen(MainScreen())
         self.set_interval(self.poll_interval, self._poll, name="refresh")
+        if changed:
+            with self._pending_lock:
+                self._pending_everything = True
+            self.post_message(BoardUpdated())
+        self.settle_memory()
         if self.sync_enabled:
             self._start_sync(workspace)
 
@@ -222,6 +198,7 @@ class TeamboardApp(App[None]):
 
     def on_unmount(self) -> None:
         self.close_workspace()
+        gc.unfreeze()
 
     def close_workspace(self) -> None:
         """Stop sync and background jobs, then close the board (waits for a worker that
@@ -231,7 +208,9 @@ class TeamboardApp(App[None]):
             sync.stop()
         for stop in list(self.stoppers):
             stop()
+        self._painted.set()  # a board still opening: stop waiting for a paint
         with self._service_lock:
+            self._closed = True
             if self._unsubscribe is not None:
                 self._unsubscribe()
                 self._unsubscribe = None
@@ -248,11 +227,35 @@ class TeamboardApp(App[None]):
             return
         if not isinstance(event, BoardChanged):
             return
+        records = self._read_ahead(event)
         with self._pending_lock:
             self._pending |= event.touched
             self._pending_everything |= event.everything
             self._pending_origins.add(event.origin)
+            self._pending_records.update(records)
         self.post_message(BoardUpdated())
+
+    def _read_ahead(self, event: BoardChanged) -> dict[tuple[str, str], Record | None]:
+        """The ``READ_AHEAD`` records a small change touched, as they are now (called in the
+        thread that made the change, after it was stored)."""
+        wanted = [key for key in event.touched if key[0] in self.READ_AHEAD]
+        workspace = self.workspace
+        if event.everything or not wanted or len(wanted) > self.READ_AHEAD_LIMIT:
+            return {}
+        if workspace is None:
+            return {}
+        out: dict[tuple[str, str], Record | None] = {}
+        try:
+            for collection, record_id in wanted:
+                try:
+                    record: Record | None = workspace.service.get(record_id, [collection])
+                except NotFound:
+                    record = None
+                out[collection, record_id] = None if record is None or record.archived else record
+        except Exception:  # the board closing, say: the views read the records themselves
+            log.debug("reading the changed records failed", exc_info=True)
+            return {}
+        return out
 
     def on_sync_status(self, message: SyncStatus) -> None:
         event = message.event
@@ -284,9 +287,13 @@ class TeamboardApp(App[None]):
     def on_board_updated(self, message: BoardUpdated) -> None:
         with self._pending_lock:
             delta = BoardDelta(
-                frozenset(self._pending), self._pending_everything, frozenset(self._pending_origins)
+                frozenset(self._pending),
+                self._pending_everything,
+                frozenset(self._pending_origins),
+                self._pending_records,
             )
             self._pending, self._pending_everything, self._pending_origins = set(), False, set()
+            self._pending_records = {}
         if not delta.touched and not delta.everything:
             return
         if delta.touches(*DIRECTORY_COLLECTIONS):
@@ -321,11 +328,18 @@ class TeamboardApp(App[None]):
 
     def today(self) -> str:
         """Today for due dates (the service's clock, so tests can freeze it)."""
-        return self.workspace.service.today().isoformat() if self.workspace else ""
+        return (
+            self.workspace.service.today().isoformat() if self.workspace else self.directory.today
+        )
 
     # ------------------------------------------------------------------ errors, help, commands
     def show_error(self, exc: BaseException) -> None:
         self.notify(str(exc), title="Not done", severity="error", timeout=6)
+
+    def notify_after_change(self, message: str, **kwargs: Any) -> None:
+        """A toast about a change the screen shows anyway (a card moving on): shown a moment
+        later, so that mounting it does not hold up the frame that shows the change."""
+        self.set_timer(TOAST_DELAY, lambda: self.notify(message, **kwargs))
 
     def action_help(self) -> None:
         from board.ui.screens.dialogs import HelpScreen

@@ -3,48 +3,94 @@ record, and the preview line of the selected one (plain data and Rich text; no T
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Protocol
 
 from rich.text import Text
 
-from board.model import Commitment, Goal, Record, Stream
+from board.model import Commitment, Goal, Member, Record, Stream, Team
 from board.queries import board_column, board_sort_key, is_overdue, item_kind, item_stream
-from board.service import BoardService
 from board.ui.text import KIND_GLYPH, TYPE_LABEL, days_between, status_label
 
 
-@dataclass(eq=False)
 class Card:
-    """What the board needs to show and filter one goal or commitment."""
+    """What the board needs to show and filter one goal or commitment.
 
-    id: str
-    type: str
-    kind: str
-    column: str
-    stream: str
-    title: str
-    status: str
-    meta: str
-    warn: bool
-    version: str
-    haystack: str
-    sort_key: tuple[str, str, str]
+    Where it goes (kind, column, order) is worked out when it is made; what it says
+    (``meta``, ``warn``, ``haystack``) the first time it is asked for, so that a board of
+    10,000 items describes only the cards on screen (and, for a text filter, the rest)."""
+
+    __slots__ = (
+        "_names",
+        "_record",
+        "_said",
+        "_streams",
+        "_today",
+        "column",
+        "id",
+        "kind",
+        "sort_key",
+        "status",
+        "stream",
+        "title",
+        "type",
+        "version",
+    )
+
+    def __init__(
+        self,
+        record: Record,
+        kind: str,
+        stream: str,
+        streams: Mapping[str, Stream],
+        names: Mapping[str, str],
+        today: str,
+    ) -> None:
+        self.id = record.id
+        self.type = record.TYPE
+        self.kind = kind
+        self.column = board_column(record)
+        self.stream = stream
+        self.title = record.label
+        self.status = str(getattr(record, "status", ""))
+        self.version = record.updated_at
+        self.sort_key = board_sort_key(record)
+        self._record = record
+        self._streams = streams
+        self._names = names
+        self._today = today
+        self._said: tuple[str, bool, str] | None = None
+
+    @property
+    def meta(self) -> str:
+        """Who, confidence, due: the card's second line."""
+        return self._say()[0]
+
+    @property
+    def warn(self) -> bool:
+        """Overdue, at risk or being renegotiated."""
+        return self._say()[1]
+
+    @property
+    def haystack(self) -> str:
+        """Its searchable text, lower case (title, status, people)."""
+        return self._say()[2]
 
     @property
     def signature(self) -> tuple[str, str, str, bool]:
         return (self.id, self.version, self.meta, self.warn)
 
+    def _say(self) -> tuple[str, bool, str]:
+        if self._said is None:
+            self._said = _describe(self._record, self._streams, self._names, self._today)
+        return self._said
 
-def make_card(
-    record: Record,
-    goals: Mapping[str, Goal],
-    streams: Mapping[str, Stream],
-    names: Mapping[str, str],
-    today: str,
-) -> Card:
-    """The card of a goal or commitment (computed once per version of the record)."""
-    kind = item_kind(record, goals, streams)
+
+def _describe(
+    record: Record, streams: Mapping[str, Stream], names: Mapping[str, str], today: str
+) -> tuple[str, bool, str]:
+    """(meta, warn, haystack) of a goal or commitment."""
     people: list[str] = []
     meta: list[str] = []
     warn = False
@@ -71,19 +117,19 @@ def make_card(
         meta.append(f"{-days}d late" if late else f"due {due[5:]}")
     status = str(getattr(record, "status", ""))
     haystack = " ".join([record.label, status_label(status), *people]).lower()
+    return " · ".join(m for m in meta if m), warn, haystack
+
+
+def make_card(
+    record: Record,
+    goals: Mapping[str, Goal],
+    streams: Mapping[str, Stream],
+    names: Mapping[str, str],
+    today: str,
+) -> Card:
+    """The card of a goal or commitment (made once per version of the record)."""
     return Card(
-        id=record.id,
-        type=record.TYPE,
-        kind=kind,
-        column=board_column(record),
-        stream=item_stream(record, goals),
-        title=record.label,
-        status=status,
-        meta=" · ".join(m for m in meta if m),
-        warn=warn,
-        version=record.updated_at,
-        haystack=haystack,
-        sort_key=board_sort_key(record),
+        record, item_kind(record, goals, streams), item_stream(record, goals), streams, names, today
     )
 
 
@@ -91,8 +137,23 @@ BOARD_COLLECTIONS = ("goals", "commitments")
 Board = tuple[dict[str, Record], dict[str, Card]]
 
 
+class BoardReader(Protocol):
+    """What the board and the directory are read through: the service, or the read-model
+    tables while the document still loads (:class:`board.tables.BoardTables`)."""
+
+    me: str
+
+    def team(self) -> Team: ...
+
+    def members(self, include_removed: bool = False) -> list[Member]: ...
+
+    def list(self, collection: str, *, include_archived: bool = False) -> list[Record]: ...
+
+    def today(self) -> dt.date: ...
+
+
 def load_board(
-    service: BoardService, streams: Mapping[str, Stream], names: Mapping[str, str], today: str
+    service: BoardReader, streams: Mapping[str, Stream], names: Mapping[str, str], today: str
 ) -> Board:
     """Every open goal and commitment, and its card (runs in a worker thread)."""
     records: dict[str, Record] = {}

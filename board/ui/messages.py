@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from board.model import Record
+
 
 @dataclass(frozen=True)
 class BoardDelta:
-    """What changed on the board since the last repaint (a burst of events merged)."""
+    """What changed on the board since the last repaint (a burst of events merged).
+
+    ``records`` holds fresh copies of some touched records (None: gone or archived), read
+    right after the change in the thread that made it, so that a view need not read them
+    again before it paints (see ``TeamboardApp.READ_AHEAD``)."""
 
     touched: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     everything: bool = False
     origins: frozenset[str] = field(default_factory=frozenset)
+    records: Mapping[tuple[str, str], Record | None] = field(default_factory=dict)
 
     def collections(self) -> set[str]:
         return {collection for collection, _ in self.touched}

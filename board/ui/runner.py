@@ -77,18 +77,19 @@ class Runner:
 
     def load(
         self,
-        key: str,
+        key: str | None,
         call: Callable[[BoardService], T],
         done: Callable[[T], Any],
         failed: Callable[[BoardError], Any] | None = None,
     ) -> None:
         """Run ``call(service)``; ``done`` gets the result unless a newer load of ``key``
-        was started meanwhile."""
-        generation = self._generation.get(key, 0) + 1
-        self._generation[key] = generation
+        was started meanwhile (``key`` None: always)."""
+        generation = self._generation.get(key, 0) + 1 if key is not None else 0
+        if key is not None:
+            self._generation[key] = generation
 
         def deliver(result: T) -> None:
-            if self._generation.get(key) == generation:
+            if key is None or self._generation.get(key) == generation:
                 done(result)
 
         def job() -> None:

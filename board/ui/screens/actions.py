@@ -97,7 +97,9 @@ class ItemActions:
             return
         self.tb.runner.write(
             lambda s: s.advance(item),
-            done=lambda status: self.tb.notify(f"Now {status.replace('_', ' ')}", timeout=2),
+            done=lambda status: self.tb.notify_after_change(
+                f"Now {status.replace('_', ' ')}", timeout=2
+            ),
         )
 
     def action_set_status(self) -> None:

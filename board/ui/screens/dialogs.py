@@ -178,6 +178,26 @@ HELP = [
         ],
     ),
     ("Me", [("n / e / x", "in the focus table: add, edit, remove an entry in place")]),
+    (
+        "Network",
+        [
+            ("w / m / b", "whole value network / my network / home base (roles)"),
+            ("← → ↑ ↓, tab", "move between people, streams, roles, parties, items"),
+            ("enter", "open a stream, role or item; a person's Me view"),
+            ("+ / −", "my network: one degree wider / narrower"),
+            ("p / f", "my network of anyone / of the person under the cursor"),
+            ("i", "show or hide the health hints"),
+        ],
+    ),
+    (
+        "Reviews",
+        [
+            ("r / j / enter", "in Reviews: start a review, join it, follow it or read minutes"),
+            ("→ ← / s / g", "review screen: next, previous, skip an item, the agenda"),
+            ("o", "record the outcome of the item (the board changes with it)"),
+            ("a / l / E", "add an agenda item, your check-in or closing line; end"),
+        ],
+    ),
 ]
 
 

@@ -18,7 +18,9 @@ from board.ui.widgets.agreements_view import AgreementsView
 from board.ui.widgets.board_view import BoardView
 from board.ui.widgets.me_view import MeView
 from board.ui.widgets.members_view import MembersView
+from board.ui.widgets.network_view import NetworkView
 from board.ui.widgets.peers_view import PeersView
+from board.ui.widgets.reviews_view import ReviewsView
 from board.ui.widgets.streams_view import StreamsView
 from board.ui.widgets.view import View
 
@@ -30,6 +32,8 @@ VIEWS: list[tuple[str, type[View]]] = [
     ("activity", ActivityView),
     ("members", MembersView),
     ("peers", PeersView),
+    ("reviews", ReviewsView),
+    ("network", NetworkView),
 ]
 
 
@@ -62,6 +66,7 @@ class MainScreen(ItemActions, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._hints_state: tuple[object, ...] = ()
+        self._footer_keys: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,6 +109,23 @@ class MainScreen(ItemActions, Screen[None]):
         if state != self._hints_state:
             self._hints_state = state
             self.refresh_bindings()
+
+    def refresh_bindings(self) -> None:
+        """Tell the footer only when the keys it shows changed: it rebuilds its widgets on
+        every call (tens of milliseconds), and Textual calls this on every focus move, most
+        of which change nothing in the footer."""
+        if not self.app.app_focus:  # the footer ignores this call: ask again later
+            self._footer_keys = None
+            super().refresh_bindings()
+            return
+        shown = tuple(
+            (key, b.action, b.description, b.key_display, enabled, tooltip)
+            for key, (_, b, enabled, tooltip) in self.active_bindings.items()
+            if b.show
+        )
+        if shown != self._footer_keys:
+            self._footer_keys = shown
+            super().refresh_bindings()
 
     def _focus_view(self, key: str) -> None:
         # Only if that view is still the one shown: focusing a widget in a hidden pane makes
@@ -177,6 +199,8 @@ class MainScreen(ItemActions, Screen[None]):
                 lambda k=key: self.action_show_view(k),
             )
         yield from self.item_commands()
+        for key, _ in VIEWS:
+            yield from self.view(key).commands()
         yield SystemCommand(
             "Invite a teammate",
             "Show a one-time code a newcomer joins with (i in Members)",

@@ -2,42 +2,38 @@
 
 Routine and change work are two lanes shown at once (side by side on wide terminals, one
 above the other on narrow ones), so both processes are always in sight. Each column is a
-virtualised :class:`CardList`; a change re-reads only the touched records and repaints
-only the columns whose cards changed.
+virtualised :class:`CardList`; a change re-reads only the touched records, moves only
+their cards (in place, found by binary search) and repaints only the columns they left or
+entered, so a status change costs the same on a board of any size.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from collections.abc import Iterable
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Select, Static
 
-from board.model import Commitment, Goal, NotFound, Record, Stream
-from board.queries import BOARD_COLUMNS, BoardFilter, matches
-from board.service import BoardService
-from board.ui.cards import Board, Card, load_board, make_card, preview_text
-from board.ui.messages import BoardDelta, OpenItem
+from board.queries import BOARD_COLUMNS, BoardFilter
+from board.ui.cards import Card, preview_text
+from board.ui.messages import OpenItem
 from board.ui.text import KIND_GLYPH, KIND_HINT, KIND_LABEL
+from board.ui.widgets.board_cards import KINDS, BoardCards
 from board.ui.widgets.cardlist import CardList
-from board.ui.widgets.view import View
 
-KINDS = ("routine", "change")
 KIND_OPTIONS = [
     ("Routine + change", "both"),
     ("Routine only", "routine"),
     ("Change only", "change"),
 ]
 WIDE = 140  # from this width the two lanes sit side by side
-INCREMENTAL_LIMIT = 300  # more touched records than this: reload the board
 
 
-class BoardView(View):
+class BoardView(BoardCards):
     """Goals and commitments by status, filterable by stream, kind, member and text."""
 
     TITLE = "Board"
@@ -47,20 +43,26 @@ class BoardView(View):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("h", "toggle_closed", "Closed", show=False),
         Binding("escape", "leave_filter", "Back to cards", show=False),
+        # The card keys act on the current column, whichever of the lists has the focus.
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("enter", "select", "Open", show=False),
+        Binding("left", "column(-1)", "Column left", show=False),
+        Binding("right", "column(1)", "Column right", show=False),
     ]
+    CARD_ACTIONS: ClassVar[set[str]] = {"cursor", "page", "jump", "select", "column"}
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
-        self.records: dict[str, Record] = {}
-        self.goals: dict[str, Goal] = {}
-        self.cards: dict[str, Card] = {}
-        self.groups: dict[tuple[str, str], list[Card]] = {}
-        self.placed: dict[str, tuple[str, str]] = {}  # card id -> its (lane, column)
-        self.filter = BoardFilter()
-        self.selected: str | None = None
-        self.pending_select: str | None = None  # select this card once it arrives
         self.active: CardList | None = None
-        self.loaded = False
+        self._lists: dict[tuple[str, str], CardList] = {}
+        self._preview: Static | None = None
+        self._kinds: Select[str] | None = None
+        self._previewed: Card | None = None  # the card the preview shows
 
     def build(self) -> ComposeResult:
         with Horizontal(id="filters"):
@@ -74,168 +76,34 @@ class BoardView(View):
                     lane.border_title = f"{KIND_GLYPH[kind]} {KIND_LABEL[kind]} · {KIND_HINT[kind]}"
                     with Horizontal(classes="columns"):
                         for column, label in BOARD_COLUMNS:
-                            with Vertical(classes=f"column col-{column}"):
-                                yield Label(label, classes="colhead", id=f"head-{kind}-{column}")
-                                yield CardList(kind, column, id=f"cards-{kind}-{column}")
+                            yield CardList(kind, column, label, id=f"cards-{kind}-{column}")
         yield Static("", id="preview")
 
     def lists(self) -> Iterable[CardList]:
-        return self.query(CardList)
+        """Every column's list, lane by lane (no DOM query: the board asks often)."""
+        return [self.list_for(kind, column) for kind in KINDS for column, _ in BOARD_COLUMNS]
 
     def list_for(self, kind: str, column: str) -> CardList:
-        return self.query_one(f"#cards-{kind}-{column}", CardList)
+        card_list = self._lists.get((kind, column))
+        if card_list is None:
+            card_list = self.query_one(f"#cards-{kind}-{column}", CardList)
+            self._lists[kind, column] = card_list
+        return card_list
+
+    @property
+    def _kind_select(self) -> Select[str]:
+        if self._kinds is None:
+            self._kinds = self.query_one("#f-kind", Select)
+        return self._kinds
 
     def visible_lists(self) -> list[CardList]:
-        kind = self.query_one("#f-kind", Select).value
+        kind = self._kind_select.value
         show_closed = self.has_class("-show-closed")
         return [
             cl
             for cl in self.lists()
             if kind in ("both", cl.kind) and (show_closed or cl.column != "closed")
         ]
-
-    # ------------------------------------------------------------------ loading
-    def reload(self, delta: BoardDelta | None) -> None:
-        self._sync_filter_options()
-        ids = delta.ids(*self.COLLECTIONS) if delta is not None else set()
-        if (
-            delta is None
-            or delta.everything
-            or not self.loaded
-            or delta.touches("streams")
-            or delta.touches("members")
-            or len(ids) > INCREMENTAL_LIMIT
-        ):
-            self._load_all()
-        elif ids:
-            self._load_some({(c, i) for c, i in delta.touched if c in self.COLLECTIONS})
-
-    def _board_context(self) -> tuple[dict[str, Stream], dict[str, str], str]:
-        d = self.directory
-        return {s.id: s for s in d.streams}, dict(d.names), self.tb.today()
-
-    def _load_all(self) -> None:
-        preloaded, self.tb.preloaded_board = self.tb.preloaded_board, None
-        if preloaded is not None:  # read while the board opened
-            self._loaded_all(preloaded)
-            return
-        streams, names, today = self._board_context()
-        self.tb.runner.load(
-            "board", lambda s: load_board(s, streams, names, today), self._loaded_all
-        )
-
-    def _loaded_all(self, result: Board) -> None:
-        self.records, self.cards = result
-        self.goals = {i: r for i, r in self.records.items() if isinstance(r, Goal)}
-        first = not self.loaded
-        self.loaded = True
-        self.regroup()
-        if first and self.shown:
-            self.focus_main()
-
-    def _load_some(self, touched: set[tuple[str, str]]) -> None:
-        def fetch(service: BoardService) -> dict[str, Record | None]:
-            out: dict[str, Record | None] = {}
-            for collection, record_id in touched:
-                try:
-                    record = service.get(record_id, [collection])
-                except NotFound:
-                    record = None
-                out[record_id] = None if record is None or record.archived else record
-            return out
-
-        self.tb.runner.load("board-some", fetch, self._loaded_some)
-
-    def _loaded_some(self, changed: dict[str, Record | None]) -> None:
-        old_cards = {i: self.cards.get(i) for i in changed}
-        for record_id, record in changed.items():
-            if record is None:
-                self.records.pop(record_id, None)
-                self.cards.pop(record_id, None)
-                self.goals.pop(record_id, None)
-            else:
-                self.records[record_id] = record
-                if isinstance(record, Goal):
-                    self.goals[record_id] = record
-        streams, names, today = self._board_context()
-        redo = {i for i, r in changed.items() if r is not None}
-        changed_goals = {i for i in redo if i in self.goals}
-        if changed_goals:  # a goal's kind or stream carries over to its commitments
-            linked = {
-                i
-                for i, r in self.records.items()
-                if isinstance(r, Commitment) and r.goal in changed_goals
-            }
-            old_cards.update((i, self.cards.get(i)) for i in linked if i not in old_cards)
-            redo |= linked
-        for record_id in redo:
-            self.cards[record_id] = make_card(
-                self.records[record_id], self.goals, streams, names, today
-            )
-        if len(old_cards) > INCREMENTAL_LIMIT:
-            self.regroup()
-            return
-        # Move only the changed cards: out of their old column, into their new one.
-        keys: set[tuple[str, str]] = set()
-        for record_id, old in old_cards.items():
-            key = self.placed.pop(record_id, None)
-            if key is not None and old is not None:
-                group = self.groups[key]
-                at = bisect_left(group, old.sort_key, key=lambda c: c.sort_key)
-                while at < len(group) and group[at].id != record_id:
-                    at += 1
-                if at < len(group):
-                    del group[at]
-                keys.add(key)
-            card = self.cards.get(record_id)
-            if card is not None and self._passes(card):
-                key = (card.kind, card.column)
-                insort(self.groups[key], card, key=lambda c: c.sort_key)
-                self.placed[record_id] = key
-                keys.add(key)
-        self._show_groups(keys)
-
-    # ------------------------------------------------------------------ filtering and grouping
-    def _passes(self, card: Card) -> bool:
-        return matches(
-            self.records[card.id],
-            self.filter,
-            kind=card.kind,
-            stream=card.stream,
-            haystack=card.haystack,
-        )
-
-    def regroup(self) -> None:
-        """Put every card that passes the filter into its lane and column."""
-        self.groups = {(k, c): [] for k in KINDS for c, _ in BOARD_COLUMNS}
-        self.placed = {}
-        for card in self.cards.values():
-            if self._passes(card):
-                key = (card.kind, card.column)
-                self.groups[key].append(card)
-                self.placed[card.id] = key
-        for cards in self.groups.values():
-            cards.sort(key=lambda c: c.sort_key)
-        self._show_groups(set(self.groups), compare=True)
-
-    def _show_groups(self, keys: set[tuple[str, str]], compare: bool = False) -> None:
-        """Hand the cards of ``keys`` to their lists; the selection follows its card."""
-        if self.pending_select in self.placed:  # a card just made here: select it
-            self.selected, self.pending_select = self.pending_select, None
-        home_key = self.placed.get(self.selected or "")
-        for key in keys:
-            kind, column = key
-            cards = self.groups[key]
-            card_list = self.list_for(kind, column)
-            card_list.set_cards(
-                list(cards), keep=self.selected if key == home_key else None, force=not compare
-            )
-            label = dict(BOARD_COLUMNS)[column]
-            self.query_one(f"#head-{kind}-{column}", Label).update(f"{label} {len(cards)}")
-        home = self.list_for(*home_key) if home_key is not None else None
-        if home is not None and home is not self.active and home in self.visible_lists():
-            self.activate(home, focus=self.active is not None and self.active.has_focus)
-        self.update_preview()
 
     def _sync_filter_options(self) -> None:
         d = self.directory
@@ -303,15 +171,41 @@ class BoardView(View):
             self.focus_main()
 
     # ------------------------------------------------------------------ cursor and selection
+    # The focus stays on whichever list took it; the current column (``active``) moves on
+    # its own. A focus change in Textual restyles widgets and repaints the whole screen,
+    # which costs more than a frame; moving the current column repaints two lists.
+    @property
+    def cards_focused(self) -> bool:
+        """Whether the keyboard is on the cards (one of the lists has the focus)."""
+        return isinstance(self.screen.focused, CardList)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.CARD_ACTIONS:
+            return self.cards_focused and self.active is not None
+        return True
+
     def activate(self, card_list: CardList, focus: bool = True) -> None:
+        """Make ``card_list`` the current column; ``focus``: give the cards the keyboard
+        (when they do not have it already)."""
         if self.active is not None and self.active is not card_list:
-            self.active.remove_class("-active")
+            self.active.show_cursor(False, False)
         self.active = card_list
-        card_list.add_class("-active")
-        if focus:
+        if focus and not self.cards_focused:
             card_list.focus()
+        card_list.show_cursor(True, focus or self.cards_focused)
         self.selected = card_list.current.id if card_list.current else None
         self.update_preview()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, CardList):  # Tab or a click into a list: it is current
+            self.activate(event.widget, focus=False)
+            self.selection_changed()
+        elif self.active is not None:
+            self.active.show_cursor(True, self.cards_focused)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if self.active is not None:
+            self.active.show_cursor(True, self.cards_focused)
 
     def focus_main(self) -> None:
         visible = self.visible_lists()
@@ -331,18 +225,36 @@ class BoardView(View):
         index = visible.index(self.active) + step
         if 0 <= index < len(visible):
             self.activate(visible[index])
+            self.selection_changed()
 
-    @on(CardList.MoveColumn)
-    def _move_column(self, event: CardList.MoveColumn) -> None:
+    def action_cursor(self, delta: int) -> None:
+        if self.active is not None:
+            self.active.action_cursor(delta)
+
+    def action_page(self, direction: int) -> None:
+        if self.active is not None:
+            self.active.action_page(direction)
+
+    def action_jump(self, index: int) -> None:
+        if self.active is not None:
+            self.active.action_jump(index)
+
+    def action_select(self) -> None:
+        if self.active is not None:
+            self.active.action_select()
+
+    @on(CardList.Clicked)
+    def _clicked(self, event: CardList.Clicked) -> None:
         event.stop()
-        self.action_column(event.step)
+        self.activate(event.card_list)
+        event.card_list.cursor = event.index
+        if event.chain >= 2:
+            event.card_list.action_select()
 
     @on(CardList.Highlighted)
     def _highlighted(self, event: CardList.Highlighted) -> None:
         event.stop()
-        if event.card_list.has_focus or event.card_list is self.active:
-            if event.card_list is not self.active:
-                self.activate(event.card_list, focus=False)
+        if event.card_list is self.active:
             self.selected = event.card.id if event.card else None
             self.update_preview()
             self.selection_changed()
@@ -369,23 +281,33 @@ class BoardView(View):
         return record.TYPE if record is not None else None
 
     def update_preview(self) -> None:
-        preview = self.query_one("#preview", Static)
+        # The preview is two lines whatever it says: a new text needs no new layout.
+        preview = self._preview or self.query_one("#preview", Static)
+        self._preview = preview
         record = self.records.get(self.selected or "")
         card = self.cards.get(self.selected or "")
+        if card is not None and card is self._previewed:
+            return  # showing it already (a card is made anew when its record changes)
+        self._previewed = None
         if not self.loaded:
-            preview.update("Loading the board…")
+            preview.update("Loading the board…", layout=False)
             return
         if not self.records:
-            preview.update("Nothing on the board yet: press n to add a goal or a commitment.")
+            preview.update(
+                "Nothing on the board yet: press n to add a goal or a commitment.", layout=False
+            )
             return
         if record is None or card is None:
             shown = sum(len(cl.cards) for cl in self.visible_lists())
             preview.update(
                 f"{shown} of {len(self.cards)} items shown"
-                + (" (filtered)" if self.filter.active else "")
+                + (" (filtered)" if self.filter.active else ""),
+                layout=False,
             )
             return
-        preview.update(preview_text(record, card, self.directory.stream_title(card.stream)))
+        text = preview_text(record, card, self.directory.stream_title(card.stream))
+        preview.update(text, layout=False)
+        self._previewed = card
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDE, "-wide")
@@ -393,5 +315,5 @@ class BoardView(View):
 
     def _fit_cards(self) -> None:
         for card_list in self.lists():
-            height, width = card_list.size.height, card_list.size.width
+            height, width = card_list.size.height - CardList.HEAD, card_list.size.width
             card_list.lines_per_card = 1 if height < 10 else (3 if width < 28 else 2)

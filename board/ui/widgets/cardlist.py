@@ -1,33 +1,48 @@
 """CardList: one board column as a virtualised list (Textual's Line API).
 
 Only the lines on screen are rendered, so a column of 10,000 cards costs what a column of
-twenty does. Cards are plain data (:class:`Card`); replacing them keeps the cursor on the
-same card when it is still there, and repaints nothing when nothing changed.
+twenty does. Cards are plain data (:class:`Card`), kept in ``sort_key`` order; replacing
+them keeps the cursor on the same card when it is still there, and repaints nothing when
+nothing changed. A change of a few cards (:meth:`CardList.move_cards`) edits the list in
+place: finding a card is a binary search, so it costs the same in a column of any length.
+
+A list is a whole board column: it draws the column's head (its first line: name and
+count) and its own scrollbar (Textual's glyphs and colours), instead of a label, a
+container and a scrollbar widget around it. Each widget costs render time in every frame
+that touches the board, so fewer of them make a status change paint sooner.
+
+The keys are the board's (:class:`~board.ui.widgets.board_view.BoardView`): it moves its
+current column without moving the focus, because in Textual every focus change restyles
+widgets and repaints the whole screen, which would cost more than a frame.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 
 from board.ui.cards import Card
 from board.ui.text import KIND_GLYPH
 
 
-class CardList(ScrollView, can_focus=True):
-    """A focusable, scrollable list of cards with a cursor."""
+class CardList(ScrollView, can_focus=True, inherit_bindings=False):
+    """A focusable, scrollable list of cards with a cursor (no keys of its own: the
+    board's keys move the cursor of its current list)."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "cardlist--head",
         "cardlist--cursor",
         "cardlist--cursor-blur",
         "cardlist--routine",
@@ -38,18 +53,6 @@ class CardList(ScrollView, can_focus=True):
         "cardlist--done",
         "cardlist--empty",
     }
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Open", show=False),
-        Binding("left", "column(-1)", "Column left", show=False),
-        Binding("right", "column(1)", "Column right", show=False),
-    ]
-
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
     lines_per_card: reactive[int] = reactive(1, init=False)
 
@@ -69,21 +72,34 @@ class CardList(ScrollView, can_focus=True):
     class Selected(CardMessage):
         """Enter or a double click on a card."""
 
-    class MoveColumn(Message):
-        """Left / right: the board moves the cursor to the next column."""
+    class Clicked(Message):
+        """A click on the card at ``index`` (``chain``: 2 for a double click)."""
 
-        def __init__(self, step: int) -> None:
+        def __init__(self, card_list: CardList, index: int, chain: int) -> None:
             super().__init__()
-            self.step = step
+            self.card_list = card_list
+            self.index = index
+            self.chain = chain
 
-    def __init__(self, kind: str, column: str, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+        @property
+        def control(self) -> CardList:
+            return self.card_list
+
+    HEAD = 1  # lines the column's head takes at the top
+
+    def __init__(self, kind: str, column: str, label: str = "", *, id: str | None = None) -> None:
+        super().__init__(id=id, classes=f"column col-{column}")
         self.kind = kind
         self.column = column
-        self.cards: list[Card] = []
-        self._index: dict[str, int] = {}
+        self.label = label or column
+        self.cards: list[Card] = []  # in sort_key order
+        self._keys: dict[str, tuple[str, str, str]] = {}  # card id -> its sort_key
         self._cache: dict[tuple[object, ...], Strip] = {}
         self.done = column in ("done", "closed")
+        self.cursor_shown = False  # the board's current column: its cursor is drawn
+        self.keys_here = False  # the board has the keyboard: the cursor is drawn bright
+        self._frame_styles: dict[str, Style] = {}
+        self._frame_bar: list[Segment] | None = None  # this frame's scrollbar, row by row
 
     # ------------------------------------------------------------------ data
     @property
@@ -91,9 +107,9 @@ class CardList(ScrollView, can_focus=True):
         return self.cards[self.cursor] if 0 <= self.cursor < len(self.cards) else None
 
     def set_cards(self, cards: list[Card], keep: str | None = None, force: bool = False) -> bool:
-        """Show ``cards``; the cursor stays on ``keep`` (default: the current card) when it
-        is among them. Returns whether anything visible changed (``force``: the caller
-        knows it did, skip the comparison)."""
+        """Show ``cards`` (sorted by ``sort_key``; the list is kept, not copied); the cursor
+        stays on ``keep`` (default: the current card) when it is among them. Returns whether
+        anything visible changed (``force``: the caller knows it did, skip the comparison)."""
         keep = keep if keep is not None else (self.current.id if self.current else None)
         same = (
             not force
@@ -103,24 +119,76 @@ class CardList(ScrollView, can_focus=True):
         old_cursor = self.cursor
         if not same:
             self.cards = cards
-            self._index = {c.id: i for i, c in enumerate(cards)}
-            if len(self._cache) > 4000:
-                self._cache.clear()
-            self._resize()
-        target = self._index.get(keep, min(old_cursor, max(len(cards) - 1, 0))) if keep else 0
-        target = max(0, min(target, len(cards) - 1))
-        if not same or target != old_cursor:
+            self._keys = {c.id: c.sort_key for c in cards}
+            self._changed()
+        self._settle_cursor(keep, old_cursor, changed=not same)
+        return not same
+
+    def move_cards(
+        self, gone: Iterable[Card], arrived: Iterable[Card], keep: str | None = None
+    ) -> None:
+        """Take the ``gone`` cards out and put the ``arrived`` ones in, in place; the cursor
+        stays on ``keep`` (default: the current card), else at the same position."""
+        keep = keep if keep is not None else (self.current.id if self.current else None)
+        old_cursor = self.cursor
+        for card in gone:
+            at = self.index_of(card.id)
+            if at is not None:
+                del self.cards[at]
+                del self._keys[card.id]
+        for card in arrived:
+            insort(self.cards, card, key=_sort_key)
+            self._keys[card.id] = card.sort_key
+        self._changed()
+        self._settle_cursor(keep, old_cursor, changed=True)
+
+    def index_of(self, card_id: str) -> int | None:
+        """Where ``card_id`` is in the list (None: not here)."""
+        key = self._keys.get(card_id)
+        if key is None:
+            return None
+        at = bisect_left(self.cards, key, key=_sort_key)
+        return at if at < len(self.cards) and self.cards[at].id == card_id else None
+
+    def has(self, card_id: str) -> bool:
+        return card_id in self._keys
+
+    def _changed(self) -> None:
+        if len(self._cache) > 4000:
+            self._cache.clear()
+        self._resize()
+
+    def _settle_cursor(self, keep: str | None, old_cursor: int, changed: bool) -> None:
+        at = self.index_of(keep) if keep else 0
+        target = min(old_cursor, len(self.cards) - 1) if at is None else at
+        target = max(0, min(target, len(self.cards) - 1))
+        if changed or target != old_cursor:
             self.set_reactive(CardList.cursor, target)
             self._scroll_cursor_into_view()
             self.refresh()
-            self.post_message(self.Highlighted(self, self.current))
-        return not same
-
-    def has(self, card_id: str) -> bool:
-        return card_id in self._index
+            if self.cursor_shown:  # (the board listens to its current list only)
+                self.post_message(self.Highlighted(self, self.current))
 
     def _resize(self) -> None:
-        self.virtual_size = Size(0, len(self.cards) * self.lines_per_card)
+        # The size does not change with the number of cards (the list draws its own
+        # scrollbar): no new layout, which would redraw the whole screen.
+        self.set_reactive(CardList.virtual_size, Size(0, self._card_lines() + self.HEAD))
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+        self.refresh()
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        # Textual's scrollbar is off (``overflow-y: hidden``: the list draws its own, and a
+        # hidden scrollbar widget that is refreshed makes Textual re-arrange every widget
+        # of every view in the next frame); the wheel still scrolls.
+        return not self._check_disabled() and self.max_scroll_y > 0
+
+    def _card_lines(self) -> int:
+        return len(self.cards) * self.lines_per_card
+
+    def _list_height(self) -> int:
+        """Lines under the head, where the cards show."""
+        return max(0, self.size.height - self.HEAD)
 
     def watch_lines_per_card(self) -> None:
         self._cache.clear()
@@ -145,20 +213,18 @@ class CardList(ScrollView, can_focus=True):
         if not self.cards or not self.size.height:
             return
         lpc = self.lines_per_card
-        region = Region(0, self.cursor * lpc, max(self.size.width, 1), lpc)
+        # One line more than the card: the head covers the top line of the view.
+        region = Region(0, self.cursor * lpc, max(self.size.width, 1), lpc + self.HEAD)
         self.scroll_to_region(region, animate=False, force=True, immediate=True)
 
     def action_cursor(self, delta: int) -> None:
         self.cursor = self.cursor + delta
 
     def action_page(self, direction: int) -> None:
-        self.cursor = self.cursor + direction * max(1, self.size.height // self.lines_per_card)
+        self.cursor = self.cursor + direction * max(1, self._list_height() // self.lines_per_card)
 
     def action_jump(self, index: int) -> None:
         self.cursor = len(self.cards) - 1 if index < 0 else index
-
-    def action_column(self, step: int) -> None:
-        self.post_message(self.MoveColumn(step))
 
     def action_select(self) -> None:
         if self.current is not None:
@@ -166,36 +232,100 @@ class CardList(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
-        if offset is None:
+        if offset is None or offset.y < self.HEAD:
             return
-        index = (offset.y + int(self.scroll_y)) // self.lines_per_card
+        row = offset.y - self.HEAD
+        if self._bar_shown() and offset.x >= self.size.width - 1:
+            # On the scrollbar: jump there, as Textual's scrollbar does.
+            span = max(1, self._list_height() - 1)
+            self.scroll_to(y=self.max_scroll_y * row / span, animate=False, force=True)
+            return
+        index = (row + int(self.scroll_y)) // self.lines_per_card
         if 0 <= index < len(self.cards):
-            self.focus()
-            self.cursor = index
-            if event.chain >= 2:
-                self.action_select()
+            self.post_message(self.Clicked(self, index, event.chain))
 
-    def on_focus(self) -> None:
-        self.refresh()
-        self.post_message(self.Highlighted(self, self.current))
-
-    def on_blur(self) -> None:
-        self.refresh()
+    def show_cursor(self, shown: bool, keys_here: bool) -> None:
+        """Draw the cursor (``shown``), bright when the board has the keyboard."""
+        if (shown, keys_here) != (self.cursor_shown, self.keys_here):
+            self.cursor_shown, self.keys_here = shown, keys_here
+            self.refresh()
 
     # ------------------------------------------------------------------ rendering
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame_bar = None
+        return super().render_lines(crop)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._frame_styles = {}  # restyled (a new theme, say): look the styles up again
+
+    def _style(self, component: str = "") -> Style:
+        """The widget's style (``component`` empty) or a component class's. Looked up once
+        until the widget is restyled, not once per line: each lookup walks the DOM (a line
+        of a card costs less than its styles would)."""
+        style = self._frame_styles.get(component)
+        if style is None:
+            style = self.get_component_rich_style(component) if component else self.rich_style
+            self._frame_styles[component] = style
+        return style
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self.size.width
+        if y < self.HEAD:
+            return self._head_line(width)
+        row = y - self.HEAD
+        if not self._bar_shown():
+            return self._card_line(row, width)
+        return Strip.join([self._card_line(row, width - 1), self._bar_line(row)])
+
+    def _head_line(self, width: int) -> Strip:
+        style = self._style() + self._style("cardlist--head")
+        blank = Style(bgcolor=style.bgcolor)  # padding: as a label with ``padding: 0 1``
+        text = f"{self.label} {len(self.cards)}"[: max(width - 2, 0)]
+        segments = [Segment(" ", blank), Segment(text, style)]
+        segments.append(Segment(" " * max(width - 1 - len(text), 0), blank))
+        return Strip(segments, width).crop(0, width)
+
+    def _bar_shown(self) -> bool:
+        return self._card_lines() > self._list_height() > 0
+
+    def _bar_line(self, row: int) -> Strip:
+        """Row ``row`` of the scrollbar: Textual's scrollbar glyphs, in its colours."""
+        bar = self._frame_bar
+        if bar is None:
+            styles = self.styles
+            background = styles.scrollbar_background
+            if background.a < 1:
+                background = self.background_colors[0] + background
+            color = background + styles.scrollbar_color
+            height = self._list_height()
+            segments = ScrollBarRender.render_bar(
+                size=height,
+                virtual_size=self._card_lines(),
+                window_size=height,
+                position=self.scroll_y,
+                vertical=True,
+                back_color=background.rich_color,
+                bar_color=color.rich_color,
+            ).segments
+            base = self._style()
+            bar = [Segment(s.text, base + s.style if s.style else base) for s in segments]
+            self._frame_bar = bar
+        segment = bar[row] if row < len(bar) else Segment(" ", self._style())
+        return Strip([segment], 1)
+
+    def _card_line(self, row: int, width: int) -> Strip:
         lpc = self.lines_per_card
-        index, sub = divmod(int(self.scroll_y) + y, lpc)
-        base = self.rich_style
+        index, sub = divmod(int(self.scroll_y) + row, lpc)
+        base = self._style()
         if index >= len(self.cards):
-            if not self.cards and y == 0:
-                empty = self.get_component_rich_style("cardlist--empty")
+            if not self.cards and row == 0:
+                empty = self._style("cardlist--empty")
                 return Strip([Segment(" —".ljust(width)[:width], base + empty)], width)
             return Strip.blank(width, base)
         card = self.cards[index]
-        if index == self.cursor and self.has_class("-active"):
-            highlight = "cardlist--cursor" if self.has_focus else "cardlist--cursor-blur"
+        if index == self.cursor and self.cursor_shown:
+            highlight = "cardlist--cursor" if self.keys_here else "cardlist--cursor-blur"
         else:
             highlight = ""
         key = (card.signature, width, lpc, sub, highlight, self.app.theme)
@@ -206,22 +336,22 @@ class CardList(ScrollView, can_focus=True):
         return strip
 
     def _render_card_line(self, card: Card, sub: int, width: int, highlight: str) -> Strip:
-        style: Style = self.rich_style
+        style: Style = self._style()
         if highlight:
-            style = style + self.get_component_rich_style(highlight)
-        kind_style = self.get_component_rich_style(f"cardlist--{card.kind}")
+            style = style + self._style(highlight)
+        kind_style = self._style(f"cardlist--{card.kind}")
         lpc = self.lines_per_card
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         title_style = Style()
         if card.type == "goal":
-            title_style += self.get_component_rich_style("cardlist--goal")
+            title_style += self._style("cardlist--goal")
         if self.done:
-            title_style += self.get_component_rich_style("cardlist--done")
-        warn = self.get_component_rich_style("cardlist--warn")
+            title_style += self._style("cardlist--done")
+        warn = self._style("cardlist--warn")
         meta_line = lpc >= 2 and sub == lpc - 1
         if meta_line:
             text.append("  ")
-            text.append(card.meta, self.get_component_rich_style("cardlist--meta"))
+            text.append(card.meta, self._style("cardlist--meta"))
         else:
             title = card.title
             if lpc >= 3:  # the title gets the first lpc-1 lines, wrapped
@@ -238,6 +368,10 @@ class CardList(ScrollView, can_focus=True):
             for s in text.render(self.app.console)
         ]
         return Strip(segments, width).crop(0, width)
+
+
+def _sort_key(card: Card) -> tuple[str, str, str]:
+    return card.sort_key
 
 
 def _wrapped(title: str, width: int, lines: int) -> list[str]:

@@ -6,14 +6,15 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from board.ui.messages import BoardDelta
 
 if TYPE_CHECKING:
-    from board.ui.app import Directory, TeamboardApp
+    from board.ui.app import TeamboardApp
+    from board.ui.directory import Directory
 
 
 class View(Vertical):
@@ -52,7 +53,9 @@ class View(Vertical):
         yield from ()
 
     def on_mount(self) -> None:
-        self.tb.board_changed.subscribe(self, self._board_changed)
+        # immediate: the shown view starts its reload while the app handles the change,
+        # not one message-queue round later (a status change is to paint within a frame)
+        self.tb.board_changed.subscribe(self, self._board_changed, immediate=True)
         if self.built:
             self.ready = True
             if self.shown and self.stale:
@@ -96,6 +99,10 @@ class View(Vertical):
 
     def reload(self, delta: BoardDelta | None) -> None:
         """Fetch and show fresh data (``delta`` None: everything)."""
+
+    def commands(self) -> Iterable[SystemCommand]:
+        """The view's own entries in the command palette (shown whichever view is active)."""
+        return ()
 
     def selected_id(self) -> str | None:
         """The item the item actions (open, edit, status, check in…) apply to."""
