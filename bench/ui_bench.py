@@ -1,19 +1,34 @@
-"""UI benchmarks: time to first paint with 1,000 and 10,000 items, and keypress-to-screen
-time for moving the cursor and for changing a status, next to a bare Textual app.
+"""UI benchmarks: time to first paint of a 1,000- and a 10,000-item board, and keypress-to-
+screen time for moving the cursor and for changing a status, each next to the floor that
+the parts underneath set in the same run.
 
     python bench/ui_bench.py [--sizes 1000,10000] [--keep DIR] [--size 80x24]
 
-Runs the app headless (Textual's own test driver: full layout and rendering, output to no
-terminal). A key press is timed from posting the key event until the first frame the
-compositor writes after the change is visible in the widget state, so the figures are
-the app's own latency, without Pilot's settling waits. Building a 10,000-item board
-takes a while the first time; ``--keep DIR`` reuses boards built earlier in DIR.
+Runs the app headless (Textual's own test driver: full layout and rendering) and turns every
+frame into the bytes a terminal would get, so a frame costs what it would cost on screen.
+A key press is timed from posting the key event until the first frame written after the
+change is visible in the widget state; after the timing, the screen is checked to show it
+(the card's title in its new column). First paint is timed from the start of the app until
+the first frame that shows cards; "ready" until a key pressed right after that first paint
+has been answered on screen and the board's document has loaded.
+
+Floors, measured in the same run on the same board: a bare Textual app reaching idle and
+answering a key; automerge ``load()`` of the same document; reading the same rows with
+plain ``sqlite3``. Targets (issue 3): first paint within 2x (automerge load + rows + bare
+start); key to screen within one frame (17 ms) of the bare app's, flat from 1k to 10k.
+Everything runs ``--rounds`` times, interleaved, and the samples are pooled (medians), so a
+busy spell on a shared machine falls on the floors and on the app alike. Building a
+10,000-item board takes a while the first time; ``--keep DIR`` reuses boards (each run works
+on a copy, so every run starts from the same board).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -23,14 +38,18 @@ from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from automerge import core as am
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widget import Widget
 from textual.widgets import Static
 
 from board.ui.app import make_app
 from board.ui.widgets.board_view import BoardView
 from board.workspace import Workspace, has_board
+
+FRAME = 0.017  # one frame at 60 Hz
 
 
 def build_board(home: Path, items: int) -> Path:
@@ -58,6 +77,32 @@ def build_board(home: Path, items: int) -> Path:
     return home
 
 
+# ----------------------------------------------------------------------------- floors
+def automerge_load(home: Path) -> float:
+    """Seconds for a bare automerge load of the board's snapshot + later changes."""
+    conn = sqlite3.connect(home / "board.db")
+    snap = conn.execute(
+        "SELECT upto_seq, bytes FROM snapshots ORDER BY upto_seq DESC LIMIT 1"
+    ).fetchone()
+    upto, data = (snap[0], snap[1]) if snap else (0, b"")
+    rest = b"".join(r[0] for r in conn.execute("SELECT bytes FROM changes WHERE seq > ?", (upto,)))
+    conn.close()
+    start = time.perf_counter()
+    am.Document.load(data + rest)
+    return time.perf_counter() - start
+
+
+def read_rows(home: Path) -> float:
+    """Seconds to read the rows the board shows (items, members, streams, team) with plain
+    sqlite3."""
+    start = time.perf_counter()
+    conn = sqlite3.connect(home / "board.db")
+    for table in ("goals", "commitments", "members", "streams", "team"):
+        conn.execute(f"SELECT * FROM [{table}]").fetchall()
+    conn.close()
+    return time.perf_counter() - start
+
+
 class BareApp(App[None]):
     """The baseline: one Static, one binding that changes it."""
 
@@ -75,55 +120,82 @@ class BareApp(App[None]):
         self.query_one(Static).update(str(self.count))
 
 
+# ----------------------------------------------------------------------------- frames
 class Frames:
-    """Counts the frames the app writes (wraps ``App._display``)."""
+    """Watches the frames the app writes (wraps ``App._display``), turning each into the
+    bytes a terminal would receive, and notes the first frame written while a condition
+    holds (``expect``). Waiting for it sleeps: a loop polling the condition would hold the
+    interpreter lock and slow down the app's worker threads."""
 
     def __init__(self, app: App[Any]) -> None:
         self.count = 0
+        self.watch: Any = None
+        self.seen_at: float | None = None
+        self.seen = asyncio.Event()
         original = app._display
 
         def display(screen: Any, renderable: Any) -> None:
             original(screen, renderable)
-            if renderable is not None:
-                self.count += 1
+            if renderable is None:
+                return
+            render = getattr(renderable, "render_segments", None)
+            if render is not None:
+                render(app.console)
+            self.count += 1
+            if self.seen_at is None and self.watch is not None and self.watch():
+                self.seen_at = time.perf_counter()
+                self.seen.set()
 
         app._display = display  # type: ignore[method-assign]
 
+    def expect(self, condition: Any) -> None:
+        self.watch, self.seen_at = condition, None
+        self.seen.clear()
 
-async def key_to_frame(
-    app: App[Any], frames: Frames, key: str, changed: Any, timeout: float = 30.0
-) -> float:
-    """Seconds from posting ``key`` until a frame is written after ``changed()`` holds."""
+    async def wait(self, timeout: float = 30.0) -> float:
+        """When the first frame written while the expected condition held was written."""
+        await asyncio.wait_for(self.seen.wait(), timeout)
+        assert self.seen_at is not None
+        self.watch = None
+        return self.seen_at
+
+
+def screen_text(app: App[Any], widget: Widget) -> str:
+    """The text the screen shows in ``widget``'s region (as last written)."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()
+    lines = [s.text for s in strips[region.y : region.y + region.height]]
+    return "\n".join(line[region.x : region.x + region.width] for line in lines)
+
+
+async def key_to_frame(app: App[Any], frames: Frames, key: str, changed: Any) -> float:
+    """Seconds from posting ``key`` until a frame is written while ``changed()`` holds."""
+    frames.expect(changed)
     start = time.perf_counter()
     app.post_message(events.Key(key, None))
-    while not changed():
-        await asyncio.sleep(0)
-        if time.perf_counter() - start > timeout:
-            raise TimeoutError(key)
-    seen = frames.count
-    while frames.count == seen:
-        await asyncio.sleep(0)
-        if time.perf_counter() - start > timeout:
-            raise TimeoutError(key)
-    return time.perf_counter() - start
+    return await frames.wait() - start
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.1f} ms"
+    return f"{seconds * 1000:7.1f} ms"
 
 
-def spread(samples: list[float]) -> str:
-    samples = sorted(samples)
-    p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
-    return f"median {ms(statistics.median(samples))}, p95 {ms(p95)}"
+def median(samples: list[float]) -> float:
+    return statistics.median(samples) if samples else float("nan")
 
 
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] if ordered else float("nan")
+
+
+# ----------------------------------------------------------------------------- runs
 async def bench_bare(size: tuple[int, int], presses: int) -> dict[str, Any]:
     app = BareApp()
     start = time.perf_counter()
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        first = time.perf_counter() - start
+        idle = time.perf_counter() - start
         frames = Frames(app)
         moves = []
         for _ in range(presses):
@@ -132,25 +204,41 @@ async def bench_bare(size: tuple[int, int], presses: int) -> dict[str, Any]:
                 await key_to_frame(app, frames, "down", lambda before=before: app.count != before)
             )
             await pilot.pause()
-    return {"first": first, "painted": first, "move": moves, "status": []}
+    return {"idle": idle, "move": moves}
 
 
 async def bench_board(
     home: Path, size: tuple[int, int], presses: int, changes: int
 ) -> dict[str, Any]:
     app = make_app(home)
+    frames = Frames(app)
+
+    def cards_shown() -> bool:
+        return any(b.loaded and b.active is not None for b in app.screen.query(BoardView))
+
+    frames.expect(cards_shown)
     start = time.perf_counter()
     async with app.run_test(size=size) as pilot:
-        first = time.perf_counter() - start  # the first screen is up ("Opening the board…")
-        while not any(b.loaded for b in app.screen.query(BoardView)):
-            await asyncio.sleep(0.002)
-        await pilot.pause()
-        painted = time.perf_counter() - start
+        painted = await frames.wait(120) - start
         board = app.screen.query_one(BoardView)
+        shown = screen_text(app, board)
+        first = board.active.cards[0] if board.active and board.active.cards else None
+        assert first is not None and first.title[:8] in shown, "first paint shows no cards"
+        # Ready: a key pressed now has been answered on screen and the board's document has
+        # loaded (a change asked for before that waits for it).
+        lists = board.active
+        assert lists is not None
+        before = lists.cursor
+        await key_to_frame(app, frames, "down", lambda: lists.cursor != before)
+        while getattr(app, "workspace", None) is None:
+            await asyncio.sleep(0.005)
+        ready = time.perf_counter() - start
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
         lists = board.list_for("routine", "proposed")
         board.activate(lists)
         await pilot.pause()
-        frames = Frames(app)
         moves = []
         for i in range(presses):
             before = lists.cursor
@@ -173,9 +261,11 @@ async def bench_board(
             statuses.append(
                 await key_to_frame(app, frames, "s", lambda card=card: accepted.has(card.id))
             )
+            shown = screen_text(app, accepted)
+            assert card.title[:12] in shown, f"{card.title!r} not on screen in Accepted"
             await app.workers.wait_for_complete()
             await pilot.pause()
-    return {"first": first, "painted": painted, "move": moves, "status": statuses}
+    return {"painted": painted, "ready": ready, "move": moves, "status": statuses}
 
 
 def main() -> None:
@@ -184,35 +274,99 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="directory to keep boards in")
     parser.add_argument("--size", default="80x24", help="terminal size, WIDTHxHEIGHT")
     parser.add_argument("--presses", type=int, default=40)
-    parser.add_argument("--changes", type=int, default=10)
+    parser.add_argument("--changes", type=int, default=20)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of everything, interleaved (noise spreads)"
+    )
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     size = (width, height)
     root = args.keep or Path(tempfile.mkdtemp(prefix="teamboard-bench-"))
     root.mkdir(parents=True, exist_ok=True)
-
-    results: list[tuple[str, dict[str, Any]]] = [
-        ("bare Textual app", asyncio.run(bench_bare(size, args.presses)))
-    ]
-    for items in (int(n) for n in args.sizes.split(",")):
+    sizes = [int(n) for n in args.sizes.split(",")]
+    homes = {}
+    for items in sizes:
         t = time.perf_counter()
-        home = build_board(root / f"board-{items}", items)
+        homes[items] = build_board(root / f"board-{items}", items)
         print(f"board with {items:,} items ready in {time.perf_counter() - t:.1f} s", flush=True)
-        results.append(
-            (f"{items:,} items", asyncio.run(bench_board(home, size, args.presses, args.changes)))
+
+    load_at_start = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    # Every round runs the bare app, the floors and each board once: a busy spell on this
+    # shared machine then falls on all of them alike. Samples are pooled over the rounds.
+    bare: dict[str, list[float]] = {"idle": [], "move": []}
+    runs: dict[int, dict[str, list[float]]] = {
+        n: {"painted": [], "ready": [], "move": [], "status": [], "load": [], "read": []}
+        for n in sizes
+    }
+    for _ in range(args.rounds):
+        b = asyncio.run(bench_bare(size, args.presses))
+        bare["idle"].append(b["idle"])
+        bare["move"] += b["move"]
+        for items in sizes:
+            home = homes[items]
+            runs[items]["load"].append(automerge_load(home))
+            runs[items]["read"].append(read_rows(home))
+            with tempfile.TemporaryDirectory(prefix="teamboard-bench-run-") as scratch:
+                # A run changes statuses: it works on a copy, so each starts from one board.
+                copy = Path(scratch) / "home"
+                shutil.copytree(home, copy)
+                r = asyncio.run(bench_board(copy, size, args.presses, args.changes))
+            for key in ("painted", "ready"):
+                runs[items][key].append(r[key])
+            runs[items]["move"] += r["move"]
+            runs[items]["status"] += r["status"]
+
+    bare_idle, bare_key = median(bare["idle"]), median(bare["move"])
+    rows: list[tuple[str, str, str, str, str]] = [
+        ("bare Textual app: start to idle", ms(bare_idle), "", "", ""),
+        ("bare Textual app: key to screen (median)", ms(bare_key), "", "", ""),
+    ]
+    move_by_size: dict[int, float] = {}
+    status_by_size: dict[int, float] = {}
+    for items, r in runs.items():
+        load, read = median(r["load"]), median(r["read"])
+        floor = load + read + bare_idle
+        painted, ready = median(r["painted"]), median(r["ready"])
+        move, status = median(r["move"]), median(r["status"])
+        move_by_size[items], status_by_size[items] = move, status
+        n = f"{items:,} items"
+        rows += [
+            (f"{n}: floor: automerge load", ms(load), "", "", ""),
+            (f"{n}: floor: read the rows (sqlite3)", ms(read), "", "", ""),
+            (f"{n}: floor: load + rows + bare start", ms(floor), "", "", ""),
+            (f"{n}: first paint", ms(painted), ms(floor), ratio(painted, floor), "2x"),
+            (f"{n}: ready (a key answered)", ms(ready), ms(floor), ratio(ready, floor), ""),
+            (f"{n}: cursor move, median", ms(move), ms(bare_key), above(move, bare_key), "+17 ms"),
+            (f"{n}: cursor move, p95", ms(p95(r["move"])), "", "", ""),
+            (f"{n}: status change (s), median", ms(status), ms(bare_key), above(status, bare_key),
+             "+17 ms"),
+            (f"{n}: status change (s), p95", ms(p95(r["status"])), "", "", ""),
+        ]  # fmt: skip
+    load_now = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"\nterminal {width}x{height}, headless; key: from the key press to the frame showing "
+        f"it; medians over {args.rounds} interleaved rounds\nload average at start "
+        f"{load_at_start}, at the end {load_now} (on a busy machine every figure grows, the "
+        "floors too)\n"
+    )
+    print(f"{'figure':<44} {'ours':>10} {'floor':>10} {'vs floor':>9}  target")
+    for figure, ours, floor_, versus, target in rows:
+        print(f"{figure:<44} {ours:>10} {floor_:>10} {versus:>9}  {target}")
+    if len(status_by_size) > 1:
+        small, big = min(status_by_size), max(status_by_size)
+        print(
+            f"\nflat in board size ({small:,} -> {big:,} items): cursor move "
+            f"{(move_by_size[big] - move_by_size[small]) * 1000:+.1f} ms, status change "
+            f"{(status_by_size[big] - status_by_size[small]) * 1000:+.1f} ms"
         )
 
-    print(
-        f"\nterminal {width}x{height}, headless; times from key press until the screen is "
-        "repainted\n"
-    )
-    for name, r in results:
-        print(f"{name}")
-        print(f"  first frame          {ms(r['first'])}")
-        print(f"  board painted        {ms(r['painted'])}")
-        print(f"  cursor move          {spread(r['move'])}")
-        if r["status"]:
-            print(f"  status change (s)    {spread(r['status'])}")
+
+def ratio(ours: float, floor: float) -> str:
+    return f"{ours / floor:.2f}x"
+
+
+def above(ours: float, floor: float) -> str:
+    return f"{(ours - floor) * 1000:+.1f} ms"
 
 
 if __name__ == "__main__":
