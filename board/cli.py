@@ -554,26 +554,27 @@ def demo(demo_home: Path | None, no_ui: bool) -> None:
     _run_ui(home)
 
 
-from board.cli_team import register as _register_team  # noqa: E402
+from board.cli_team import register as _register_team
 
 _register_team(cli)
 
-from board.cli_admin import register as _register_admin  # noqa: E402
+from board.cli_admin import register as _register_admin
 
 _register_admin(cli)
 
-from board.cli_review import review  # noqa: E402
+from board.cli_review import review
+
 cli.add_command(review)
 
 
 # ---------------------------------------------------------------------- network
 
-import shutil as _shutil  # noqa: E402
+import shutil as _shutil
 
-from board.network import build_network, member_key  # noqa: E402
-from board.network_render import FORMATS as NETWORK_FORMATS  # noqa: E402
-from board.export import write_atomically  # noqa: E402
-from board.network_render import MIN_WIDTH, render  # noqa: E402
+from board.export import write_atomically
+from board.network import build_network, member_key
+from board.network_render import FORMATS as NETWORK_FORMATS
+from board.network_render import MIN_WIDTH, render
 
 
 @cli.command("network")

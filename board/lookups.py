@@ -4,7 +4,6 @@ history and focus."""
 from __future__ import annotations
 
 import builtins
-
 from collections.abc import Iterable
 
 from board import readmodel
@@ -28,7 +27,6 @@ from board.model import (
     Stream,
     Team,
 )
-
 from board.service_core import ServiceCore, reader
 
 

@@ -67,7 +67,7 @@ def apply_outcome(s: BoardService, item: AgendaItem, kind: str, note: str,
             hint = (" (record agreement-reviewed, kept, or dropped to retire it)"
                     if isinstance(record, Agreement) else "")
             raise InvalidInput(f"outcome {kind} does not apply to a {record.TYPE}{hint}")
-        current = str(getattr(record, "status"))
+        current = str(record.status)
         check_transition(record.TYPE, current, status)
         s.set_status(record.id, status)
         return {"outcome_detail": f"status {current} → {status}"}

@@ -8,7 +8,7 @@ is assembled from three layers: ``service_core`` (opening, the write path, event
 
 from __future__ import annotations
 
-from board.service_core import (  # noqa: F401  (re-exported)
+from board.service_core import (
     COMPACT_MIN_BYTES,
     Clock,
     Listener,
@@ -17,9 +17,7 @@ from board.service_core import (  # noqa: F401  (re-exported)
     reader,
     use_case,
 )
-from board.use_cases import FIELD_ALIASES, LIST_FIELDS, SETTABLE  # noqa: F401
-from board.use_cases import UseCases
-
+from board.use_cases import FIELD_ALIASES, LIST_FIELDS, SETTABLE, UseCases
 
 __all__ = [
     "COMPACT_MIN_BYTES", "FIELD_ALIASES", "LIST_FIELDS", "SETTABLE", "BoardService", "Clock",

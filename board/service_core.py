@@ -62,7 +62,7 @@ def new_id() -> str:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def change_signing_payload(change_hash: bytes) -> bytes:
@@ -149,7 +149,7 @@ class ServiceCore:
     # ------------------------------------------------------------------ time
     def now(self) -> str:
         """The current time as ISO-8601 UTC with milliseconds (sorts as text)."""
-        moment = self._clock().astimezone(dt.timezone.utc)
+        moment = self._clock().astimezone(dt.UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
     def today(self) -> dt.date:

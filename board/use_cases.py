@@ -9,6 +9,7 @@ from typing import Any
 
 from board.document import BoardDocument, Heads, heads_hex
 from board.events import BoardChanged
+from board.lookups import Lookups
 from board.model import (
     COMMITMENT_NEXT,
     FOCUS_LISTS,
@@ -36,9 +37,7 @@ from board.model import (
     validate_progress,
     validate_title,
 )
-
-from board.lookups import Lookups
-from board.service_core import use_case, new_id
+from board.service_core import new_id, use_case
 
 LIST_FIELDS = {"owners", "members", "holders", "counterparts", "accountabilities", "values"}
 FIELD_ALIASES = {
@@ -329,7 +328,7 @@ class UseCases(Lookups):
         record = self.get(record_id, [collection])
         if record.archived:
             raise RuleViolation(f"{record.TYPE} {record_id} is archived; restore it first")
-        current = str(getattr(record, "status"))
+        current = str(record.status)
         check_transition(record.TYPE, current, status.strip().lower())
         self._update(collection, record_id, {"status": status.strip().lower()}, "status")
 
@@ -337,7 +336,7 @@ class UseCases(Lookups):
     def advance(self, ref: str) -> str:
         """Move an item one step along its happy path; returns the new status."""
         record = self.get(ref, ["goals", "commitments", "agreements"])
-        status = str(getattr(record, "status"))
+        status = str(record.status)
         if isinstance(record, Commitment):
             nxt = COMMITMENT_NEXT.get(record.status)  # type: ignore[call-overload]
         elif isinstance(record, Goal):

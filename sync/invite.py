@@ -52,27 +52,7 @@ from sync.identity import IdentityError, fingerprint, public_key_from_cert_pem
 
 log = logging.getLogger("teamboard.sync")
 
-WORDS = tuple("""
-acorn actor adult agent alarm album alien amber anchor angel ankle apple april apron arena
-arrow atlas attic autumn bacon badge bagel baker bamboo banjo barrel basil basket beach beaver
-berry bicycle blanket blossom bonus border bottle bread breeze brick bridge broom bubble bucket
-buffalo butter button cabin cactus camel candle canoe canyon carpet carrot castle cattle cave
-cedar cello chalk cherry chess chicken circus cliff clock cloud clover coconut comet copper
-coral cotton cousin crayon cricket crystal cupboard curtain daisy dancer delta desert diamond
-dinner doctor dolphin donkey dragon drum eagle echo elbow ember engine falcon feather fiddle
-finger flag flute forest fossil fountain fox garden garlic ginger giraffe glacier globe goat
-grape gravel guitar hammer harbor harvest hazel helmet honey horse island ivory jacket jaguar
-jelly jungle kayak kettle kitten koala ladder lagoon lemon lentil lily lion lizard lobster
-magnet mango maple marble meadow melon mirror monkey moose mosaic motor muffin mustard napkin
-nectar needle nest noodle oasis ocean olive onion orange orbit otter owl oyster paddle panda
-panther paper parrot peach pebble pencil pepper piano pickle pigeon pillow pilot pirate planet
-plum pocket pony poppy potato pumpkin puzzle quartz quilt rabbit radish raven ribbon river robin
-rocket rose ruby saddle salmon sandal sausage scarf school shadow shark shell silver sketch
-sloth snail spider spoon squash squirrel stable statue stone sugar summer sunset swan table
-tango teapot tiger timber toast tomato torch tractor tulip tunnel turtle umbrella valley velvet
-violin volcano wagon walnut walrus whale whistle willow window winter wizard yogurt zebra
-zipper purple
-""".split())
+WORDS = tuple(["acorn", "actor", "adult", "agent", "alarm", "album", "alien", "amber", "anchor", "angel", "ankle", "apple", "april", "apron", "arena", "arrow", "atlas", "attic", "autumn", "bacon", "badge", "bagel", "baker", "bamboo", "banjo", "barrel", "basil", "basket", "beach", "beaver", "berry", "bicycle", "blanket", "blossom", "bonus", "border", "bottle", "bread", "breeze", "brick", "bridge", "broom", "bubble", "bucket", "buffalo", "butter", "button", "cabin", "cactus", "camel", "candle", "canoe", "canyon", "carpet", "carrot", "castle", "cattle", "cave", "cedar", "cello", "chalk", "cherry", "chess", "chicken", "circus", "cliff", "clock", "cloud", "clover", "coconut", "comet", "copper", "coral", "cotton", "cousin", "crayon", "cricket", "crystal", "cupboard", "curtain", "daisy", "dancer", "delta", "desert", "diamond", "dinner", "doctor", "dolphin", "donkey", "dragon", "drum", "eagle", "echo", "elbow", "ember", "engine", "falcon", "feather", "fiddle", "finger", "flag", "flute", "forest", "fossil", "fountain", "fox", "garden", "garlic", "ginger", "giraffe", "glacier", "globe", "goat", "grape", "gravel", "guitar", "hammer", "harbor", "harvest", "hazel", "helmet", "honey", "horse", "island", "ivory", "jacket", "jaguar", "jelly", "jungle", "kayak", "kettle", "kitten", "koala", "ladder", "lagoon", "lemon", "lentil", "lily", "lion", "lizard", "lobster", "magnet", "mango", "maple", "marble", "meadow", "melon", "mirror", "monkey", "moose", "mosaic", "motor", "muffin", "mustard", "napkin", "nectar", "needle", "nest", "noodle", "oasis", "ocean", "olive", "onion", "orange", "orbit", "otter", "owl", "oyster", "paddle", "panda", "panther", "paper", "parrot", "peach", "pebble", "pencil", "pepper", "piano", "pickle", "pigeon", "pillow", "pilot", "pirate", "planet", "plum", "pocket", "pony", "poppy", "potato", "pumpkin", "puzzle", "quartz", "quilt", "rabbit", "radish", "raven", "ribbon", "river", "robin", "rocket", "rose", "ruby", "saddle", "salmon", "sandal", "sausage", "scarf", "school", "shadow", "shark", "shell", "silver", "sketch", "sloth", "snail", "spider", "spoon", "squash", "squirrel", "stable", "statue", "stone", "sugar", "summer", "sunset", "swan", "table", "tango", "teapot", "tiger", "timber", "toast", "tomato", "torch", "tractor", "tulip", "tunnel", "turtle", "umbrella", "valley", "velvet", "violin", "volcano", "wagon", "walnut", "walrus", "whale", "whistle", "willow", "window", "winter", "wizard", "yogurt", "zebra", "zipper", "purple"])
 CODE_WORDS = 3
 MAX_NUMBER = 99
 MAGIC = b"teamboard-invite-1"
@@ -367,7 +347,7 @@ class InviteHost:
         self.code, self.cert_pem, self.team_id, self.payload = code, cert_pem, team_id, payload
         self.policy = InvitePolicy(expires_at, max_failures)
         self.on_joined = on_joined
-        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.attempt_timeout = attempt_timeout
         self.joined: Joiner | None = None
         self.finished = asyncio.Event()  # set once the invite is used or dead
@@ -394,7 +374,7 @@ class InviteHost:
         except WrongCode:
             log.warning("invite attempt from %s: wrong code (%d of %d failures)", peer,
                         self.policy.failures, self.policy.max_failures)
-        except (InviteError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, InviteError, OSError) as exc:
             log.info("invite attempt from %s failed: %s", peer, exc or type(exc).__name__)
         finally:
             writer.close()
@@ -449,7 +429,7 @@ async def join(
     handshake = JoinerHandshake(code, cert_pem, name)
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         raise InviteError(f"cannot reach the inviter at {host}:{port}: {exc}") from None
     try:
         async def exchange() -> JoinResult:
@@ -459,7 +439,7 @@ async def join(
             return handshake.receive_ok(await _expect(reader, OK))
 
         return await asyncio.wait_for(exchange(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise InviteError("the inviter did not answer in time") from None
     except OSError as exc:
         raise InviteError(f"the connection to the inviter failed: {exc}") from None

@@ -22,7 +22,15 @@ from sync.limits import Limits
 from sync.port import ServicePort
 from sync.protocol import Bye, Frame, Ping, ProtocolError, encode
 from sync.session import SyncSession
-from sync.transport import Connection, ConnectionClosed, PeerRejected, Server, TransportError, Trust, connect
+from sync.transport import (
+    Connection,
+    ConnectionClosed,
+    PeerRejected,
+    Server,
+    TransportError,
+    Trust,
+    connect,
+)
 
 log = logging.getLogger("teamboard.sync")
 
@@ -317,7 +325,7 @@ class SyncNode:
                 await self._send(link, replies)
                 if session.synced and not link.synced.is_set():
                     link.synced.set()
-                    self.last_sync = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                    self.last_sync = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
                     self.service.store.upsert_peer(link.fingerprint, address=address if outbound else "",
                                                    last_seen=self.last_sync, last_sync=self.last_sync)
                     log.info("in sync with %s", self.member_name_for(link.fingerprint))

@@ -220,25 +220,41 @@ class SyncSession:
         return out + self._receive_group(group)
 
     def _receive_group(self, frames: Sequence[SyncMessage | Changes]) -> list[Frame]:
-        if not frames:
-            return []
-        messages = [f for f in frames if isinstance(f, SyncMessage)]
-        if messages and self._awaiting_snapshot:
+        """Store consecutive pushes and sync messages; answer each sync message.
+
+        Pushes ride along with the next sync message in one durable commit, but every
+        sync message is received and answered on its own, in order: automerge decides
+        whether to reply from the state after each message, and answering a run of
+        messages once can end the exchange with the peer never told our new heads."""
+        out: list[Frame] = []
+        pushed: list[SignedChange] = []
+        for frame in frames:
+            if isinstance(frame, Changes):
+                pushed += frame.items
+                continue
+            out += self._receive_batch(pushed, frame)
+            pushed = []
+        if pushed:
+            self._receive_batch(pushed, None)
+        return out
+
+    def _receive_batch(
+        self, pushed: list[SignedChange], message: SyncMessage | None
+    ) -> list[Frame]:
+        if message is not None and self._awaiting_snapshot:
             raise SessionError("expected a snapshot before sync messages")
-        carried: list[bytes] = []
-        peer_heads = self._peer_heads
-        for message in messages:
-            peer_heads, chunks = parse_sync_message(message.data)
-            carried += chunks
+        peer_heads, carried = self._peer_heads, []
+        if message is not None:
+            peer_heads, carried = parse_sync_message(message.data)
         batch = Received(
-            messages=tuple(m.data for m in messages),
+            messages=(message.data,) if message is not None else (),
             carried=tuple(carried),
-            signatures=tuple(s for m in messages for s in m.signatures),
-            pushed=tuple(item for f in frames if isinstance(f, Changes) for item in f.items),
+            signatures=tuple(message.signatures) if message is not None else (),
+            pushed=tuple(pushed),
         )
         self.port.receive(self.state, batch)
         self._peer_heads = peer_heads
-        return self._next_message() if messages else []
+        return self._next_message() if message is not None else []
 
     def _receive_one(self, frame: Frame) -> list[Frame]:
         if self.peer is None and not isinstance(frame, (Hello, Bye)):

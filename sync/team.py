@@ -78,7 +78,7 @@ async def run_invite(
         log.info("%s joined the team", joiner.name)
 
     payload = json.dumps({"team": team.id, "sync_port": node.port}).encode()
-    expires_at = dt.datetime.now(dt.timezone.utc) + expires
+    expires_at = dt.datetime.now(dt.UTC) + expires
     host = InviteHost(code, expires_at, cert_pem=ws.identity.cert_pem, team_id=team.id,
                       payload=payload, on_joined=on_joined)
     bind = interfaces[0] if len(interfaces) == 1 else ""
@@ -91,10 +91,10 @@ async def run_invite(
     try:
         if on_ready:
             on_ready(code, bind or interfaces[0], bound)
-        remaining = max(0.0, (expires_at - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        remaining = max(0.0, (expires_at - dt.datetime.now(dt.UTC)).total_seconds())
         try:
             await asyncio.wait_for(host.finished.wait(), remaining + 1)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         synced = False
         if host.joined is not None:
@@ -129,7 +129,7 @@ async def find_invite(number: int, interfaces: Sequence[str], timeout: float) ->
     await browser.start()
     try:
         peer = await asyncio.wait_for(found, timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise TeamError(
             f"no invite {number} found on the local network in {timeout:.0f} s; check the code, "
             "or give the inviter's address with --peer HOST:PORT (printed by `teamboard invite`)"

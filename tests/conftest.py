@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from board.cli import cli
 from board.workspace import Workspace
 
-FROZEN = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)  # a Monday
+FROZEN = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)  # a Monday
 
 
 class Clock:

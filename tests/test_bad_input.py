@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from board.cli import cli  # noqa: F401  (the entry point under test)
-from sync.identity import Identity
 from storage.store import STORE_SCHEMA
+from sync.identity import Identity
 
 from .conftest import Cli
 

@@ -184,8 +184,8 @@ def test_concurrent_consents_on_two_copies_make_the_agreement_active(tmp_path, c
     a_ws.service.add_member(ben_ident.member_id, "Ben", ben_ident.cert_pem, a_ws.service.me)
     agreement = a_ws.service.add_agreement("Handover", counterparts=["Ben"])
     # Ben's copy: a fork of the document at this point.
-    from storage.store import Store
     from board import readmodel
+    from storage.store import Store
 
     ben_store = Store(tmp_path / "ben.db", readmodel.tables())
     ben = BoardService.open(ben_store, ben_ident.actor, ben_ident.member_id, ben_ident.sign, clock)

@@ -245,19 +245,19 @@ def test_whole_review_on_the_demo_board(tmp_path: Path, clock: Clock) -> None:
     board = {r.label: r for c in ("commitments", "goals", "agreements") for r in s.list(c)}
     alerts_c = board["Set up uptime alerts for the booking API"]
     assert isinstance(alerts_c, Commitment) and (alerts_c.status, alerts_c.due) == ("renegotiated", "2026-03-09")
-    assert getattr(board["Sign the PayBridge sandbox contract"], "status") == "done"
+    assert board["Sign the PayBridge sandbox contract"].status == "done"
     new = board["Share interview notes"]
     assert isinstance(new, Commitment) and new.status == "proposed" and s.member_name(new.by) == "Farah"
-    assert new.due == "2026-03-06" and new.goal == getattr(board["Run five patient interviews"], "goal")
+    assert new.due == "2026-03-06" and new.goal == board["Run five patient interviews"].goal
     handover_a = board["On-call handover every Monday"]
     assert isinstance(handover_a, Agreement) and handover_a.review_on == "2026-04-01"  # one month on
     checkins = s.checkins_for(handover_a.id)
     assert any("helped: Fewer dropped incidents" in c.note and c.learned == "Reminders work"
                for c in checkins)
     assert any(c.learned == "Timeboxes keep us honest" for c in checkins)  # the closing line
-    assert getattr(s.get(by_title["Code review within one working day"].ref), "status") == "retired"
-    assert getattr(board["Answer support tickets within a day"], "status") == "dropped"
-    assert getattr(board["Keep the booking system up"], "status") == "active"
+    assert s.get(by_title["Code review within one working day"].ref).status == "retired"
+    assert board["Answer support tickets within a day"].status == "dropped"
+    assert board["Keep the booking system up"].status == "active"
     assert [h.action for h in s.history(alerts_c.id)][-2:] == ["edited", "status"]
 
     assert ended.ended_at == "2026-03-02T10:06:00.000Z" and ended.duration_seconds == 36 * 60
@@ -307,7 +307,7 @@ def test_recording_for_an_item_not_on_the_agenda_changes_nothing(ws: Workspace) 
             rs.record(ref, "done")
     with pytest.raises(InvalidInput, match="unknown outcome 'finished'"):
         rs.record("1", "finished")
-    assert s.doc.heads() == before and getattr(s.get(off), "status") == "accepted"
+    assert s.doc.heads() == before and s.get(off).status == "accepted"
 
 
 def test_a_refused_board_change_records_no_outcome(ws: Workspace) -> None:
@@ -343,11 +343,11 @@ def test_an_outcome_failing_halfway_leaves_no_trace(ws: Workspace, monkeypatch: 
     with pytest.raises(OSError):
         rs.record(c, "renegotiated", due="2026-03-20")  # the due date was already edited
     monkeypatch.undo()
-    assert getattr(s.get(c), "due") == "2026-03-03" and s.store.max_seq() == seq
+    assert s.get(c).due == "2026-03-03" and s.store.max_seq() == seq
     assert not rs.find_item(s.get(review.id), c).outcome  # type: ignore[arg-type]
     rs.record(c, "renegotiated", due="2026-03-20")  # and the board still works
     with Workspace.open(ws.home) as again:
-        assert getattr(again.service.get(c), "status") == "renegotiated"
+        assert again.service.get(c).status == "renegotiated"
 
 
 def test_a_second_concurrent_review_is_refused_or_joined(ws: Workspace) -> None:

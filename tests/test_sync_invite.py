@@ -29,7 +29,7 @@ from sync.invite import (
 )
 
 HOST = "127.0.0.1"
-NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 TEAM = "team-orbit-id"
 PAYLOAD = b'{"team": "Orbit"}'
 CODE = "4-purple-sausage-tiger"
