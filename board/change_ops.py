@@ -120,7 +120,7 @@ def change_hash(chunk: bytes) -> bytes | None:
             body = zlib.decompress(chunk[pos : pos + length], -15)
         except (ChangeFormatError, IndexError, zlib.error):
             return None
-        return hashlib.sha256(bytes([CHUNK_CHANGE]) + _encode_uleb(len(body)) + body).digest()
+        return hashlib.sha256(bytes([CHUNK_CHANGE]) + encode_uleb(len(body)) + body).digest()
     return None
 
 
@@ -314,7 +314,8 @@ def _skip_leb(data: bytes, pos: int) -> int:
     return pos + 1
 
 
-def _encode_uleb(n: int) -> bytes:
+def encode_uleb(n: int) -> bytes:
+    """``n`` as an unsigned LEB128 number (automerge's integer encoding)."""
     out = bytearray()
     while True:
         byte = n & 0x7F

@@ -23,7 +23,7 @@ from typing import Any
 
 from automerge import core as am
 
-from board.change_ops import ChangeFormatError
+from board.change_ops import ChangeFormatError, encode_uleb
 from board.document_values import (
     history_entries,
     in_time_order,
@@ -55,24 +55,12 @@ def encode_apply_message(changes: Sequence[bytes]) -> am.Message:
     (0x42, heads, need, have, changes), each list prefixed by its LEB128 length.
     """
     buf = bytearray([0x42])
-    buf += _uleb(0) + _uleb(0) + _uleb(0)
-    buf += _uleb(len(changes))
+    buf += encode_uleb(0) + encode_uleb(0) + encode_uleb(0)
+    buf += encode_uleb(len(changes))
     for change in changes:
-        buf += _uleb(len(change))
+        buf += encode_uleb(len(change))
         buf += change
     return am.Message.decode(bytes(buf))
-
-
-def _uleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
 
 
 def heads_hex(heads: Heads) -> list[str]:
