@@ -337,7 +337,7 @@ def show(obj: Ctx, item_id: str, as_json: bool) -> None:
             click.echo(f"  {describe(s, c)}" + (f" — learned: {c.learned}" if c.learned else ""))
     click.echo("history:")
     for h in history:
-        click.echo(f"  {h.at[:16].replace('T', ' ')}  {s.member_name(h.by):<10} {h.action:<10} {_summary(s, h)}")
+        click.echo(f"  {h.at[:16].replace('T', ' ')}  {h.author(s.member_name):<10} {h.action:<10} {_summary(s, h)}")
 
 
 PEOPLE_FIELDS = {"owners", "members", "holders", "counterparts", "by", "accountable", "created_by",
@@ -381,7 +381,7 @@ def history(obj: Ctx, item_id: str | None, limit: int, as_json: bool) -> None:
         return
     for h in entries:
         what = "" if item_id else f"{h.type:<10} {h.item} {h.title[:30]!r} "
-        click.echo(f"{h.at[:16].replace('T', ' ')}  {s.member_name(h.by):<10} {what}{h.action}: {_summary(s, h)}")
+        click.echo(f"{h.at[:16].replace('T', ' ')}  {h.author(s.member_name):<10} {what}{h.action}: {_summary(s, h)}")
 
 
 # ---------------------------------------------------------------------- change

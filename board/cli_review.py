@@ -168,7 +168,7 @@ def _print_position(obj: Ctx, pos: Position) -> None:
                        + "; ".join(b for b in bits if b))
         for h in s.history(item.ref)[-5:]:
             when = h.at[:16].replace("T", " ")
-            click.echo(f"  {when}  {s.member_name(h.by)} {h.action}: {_summary(s, h)}")
+            click.echo(f"  {when}  {h.author(s.member_name)} {h.action}: {_summary(s, h)}")
     if item.outcome:
         detail = f" — {item.outcome_detail}" if item.outcome_detail else ""
         click.echo(f"  outcome: {item.outcome}{detail}")

@@ -23,6 +23,7 @@ from typing import Any
 
 from automerge import core as am
 
+from board.authors import Authors
 from board.change_ops import ChangeFormatError, encode_uleb
 from board.document_values import (
     history_entries,
@@ -78,6 +79,7 @@ class BoardDocument:
         self.doc = doc
         self._history_ids: dict[tuple[str, str], bytes] = {}  # a record's history list never moves
         self._index = RecordIndex(doc)
+        self.authors = Authors(lambda: self.read_all("members"), self.doc.get_heads)
         version = self._root_scalar("schema")
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise NewerSchema(
@@ -256,7 +258,9 @@ class BoardDocument:
         got = None if obj is None else self.doc.get(obj, HISTORY_KEY)
         if got is None or not isinstance(got[0], am.ObjType):
             return []
-        return in_time_order(history_entries(self.doc, got[1], collection, record_id, None))
+        return in_time_order(
+            history_entries(self.doc, got[1], collection, record_id, None, self.authors.member_of)
+        )
 
     def read_with_history(
         self, collection: str, record_id: str
@@ -272,7 +276,9 @@ class BoardDocument:
         for key, (value, child) in zip(doc.keys(obj), doc.values(obj)):
             if key == HISTORY_KEY:
                 if value == am.ObjType.List:
-                    entries = history_entries(doc, child, collection, record_id, None)
+                    entries = history_entries(
+                        doc, child, collection, record_id, None, self.authors.member_of
+                    )
             elif isinstance(value, am.ObjType):
                 data[key] = read_value(doc, value, child, None)
             else:
@@ -427,4 +433,4 @@ def history_at(
     hist = None if rec is None else get(rec[1], HISTORY_KEY)
     if hist is None or hist[0] != am.ObjType.List:
         return []
-    return history_entries(doc, hist[1], collection, record_id, heads)
+    return history_entries(doc, hist[1], collection, record_id, heads, board.authors.member_of)

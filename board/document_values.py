@@ -5,10 +5,12 @@ written by a transaction, records and history entries read back (the value codin
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from automerge import core as am
 
+from board.change_ops import obj_key
 from board.model import HistoryEntry
 
 Heads = list[bytes]
@@ -111,25 +113,44 @@ def read_map(
 
 
 def history_entries(
-    doc: Any, hist: bytes, collection: str, record_id: str, heads: Heads | None
+    doc: Any,
+    hist: bytes,
+    collection: str,
+    record_id: str,
+    heads: Heads | None,
+    author_of: Callable[[bytes], str] | None = None,
 ) -> list[HistoryEntry]:
-    """The entries of a record's history list, in list order."""
+    """The entries of a record's history list, in list order.
+
+    With ``author_of`` (actor -> member id, "" for none), an entry's ``by`` is the member
+    whose actor wrote the entry (automerge object ids name the actor that created the
+    object), and the name stamped inside it is kept in ``claimed_by`` when it differs: a
+    stamp is only a claim, the actor is proven by its author's signature."""
     entries = []
-    for raw in read_value(doc, am.ObjType.List, hist, heads) or []:
-        if not isinstance(raw, dict):
+    items = doc.values(hist, heads) if heads else doc.values(hist)
+    for value, entry_id in items:
+        if value != am.ObjType.Map:
             continue
+        raw = read_map(doc, entry_id, heads)
         try:
             changes = json.loads(raw.get("changes") or "{}")
         except (ValueError, TypeError):
             changes = {}
+        stamped = str(raw.get("by", ""))
+        by, claimed = stamped, ""
+        if author_of is not None:
+            key = obj_key(bytes(entry_id))
+            by = author_of(key[1]) if key is not None else ""
+            claimed = stamped if stamped != by else ""
         entries.append(
             HistoryEntry(
                 item=record_id,
                 type=collection,
                 at=str(raw.get("at", "")),
-                by=str(raw.get("by", "")),
+                by=by,
                 action=str(raw.get("action", "")),
                 changes=changes if isinstance(changes, dict) else {},
+                claimed_by=claimed,
             )
         )
     return entries

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from typing import Any
 
 from board import readmodel
 from board.model import (
@@ -56,6 +57,11 @@ class Lookups(ServiceCore):
         out = [readmodel.to_record("members", d) for d in self.doc.read_all("members")]
         members = [m for m in out if isinstance(m, Member) and (include_removed or m.active)]
         return sorted(members, key=lambda m: (m.name.lower(), m.id))
+
+    def known_peers(self) -> builtins.list[dict[str, Any]]:
+        """The peers this home remembers (id = certificate fingerprint, address, when last
+        seen and last in sync), for the Peers view and reconnecting."""
+        return self.store.peers()
 
     @reader
     def member_name(self, member_id: str) -> str:
@@ -213,7 +219,10 @@ class Lookups(ServiceCore):
         """Attributed changes of one item (oldest first), or of the whole board (newest first)."""
         if ref:
             collection, record_id = self.resolve(ref)
-            rows = self.store.rows("SELECT * FROM history WHERE item = ? ORDER BY seq", [record_id])
+            # history rows of records in different collections can share an item id
+            kind = COLLECTIONS[collection].TYPE
+            sql = "SELECT * FROM history WHERE item = ? AND type = ? ORDER BY seq"
+            rows = self.store.rows(sql, [record_id, kind])
         else:
             sql = "SELECT * FROM history ORDER BY at DESC, item, seq DESC"
             rows = self.store.rows(sql + (f" LIMIT {int(limit)}" if limit else ""))

@@ -11,6 +11,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 
@@ -457,9 +458,18 @@ class HistoryEntry:
     action: str
     changes: dict[str, list[Any]] = field(default_factory=dict)
     title: str = ""
+    # The member named inside the entry when it is not the verified author ``by`` (the
+    # member whose signed change wrote it; "" when no member did).
+    claimed_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def author(self, name: Callable[[str], str]) -> str:
+        """Who made the entry, for people: the verified author, and the claim when the
+        entry names someone else."""
+        who = name(self.by) if self.by else "unverified author"
+        return f"{who} (claimed: {name(self.claimed_by)})" if self.claimed_by else who
 
     def summary(self) -> str:
         parts = []

@@ -18,6 +18,9 @@ from board.model import COLLECTIONS, Agreement, HistoryEntry, Record, record_fro
 from storage.store import Store
 
 HISTORY_TABLE = "history"
+# Bumped when the rows a document yields change meaning (2: history shows verified
+# authors), so that a board opened by a newer teamboard rebuilds its tables once.
+READMODEL_VERSION = "2"
 # json.dumps(value, sort_keys=True[, default=str]) without building an encoder per call
 _JSON = json.JSONEncoder(sort_keys=True)
 _CHANGES_JSON = json.JSONEncoder(sort_keys=True, default=str)
@@ -59,6 +62,7 @@ def tables() -> dict[str, dict[str, type]]:
         "by": str,
         "action": str,
         "changes": str,
+        "claimed_by": str,
     }
     return out
 
@@ -112,6 +116,7 @@ def _history_rows(
                 "title": title,
                 "at": entry.at,
                 "by": entry.by,
+                "claimed_by": entry.claimed_by,
                 "action": entry.action,
                 "changes": _CHANGES_JSON.encode(entry.changes),
             }
@@ -125,6 +130,7 @@ def history_from_row(row: dict[str, Any]) -> HistoryEntry:
         type=row["type"],
         at=row["at"],
         by=row["by"],
+        claimed_by=row.get("claimed_by") or "",
         action=row["action"],
         changes=json.loads(row["changes"] or "{}"),
         title=row.get("title") or "",
@@ -200,3 +206,4 @@ def rebuild(store: Store, doc: BoardDocument) -> None:
         else:
             touched.update((collection, rid) for rid in doc.ids(collection))
     update(store, doc, touched)
+    store.set_meta("readmodel_version", READMODEL_VERSION)

@@ -112,7 +112,8 @@ class ServiceCore:
         doc = BoardDocument.load(data, actor) if data else BoardDocument.empty(actor)
         service = cls(store, doc, me, sign, clock)
         service._seen_seq = changes[-1].seq if changes else upto
-        if store.get_meta("readmodel_heads") != ",".join(heads_hex(doc.heads())):
+        stale = store.get_meta("readmodel_heads") != ",".join(heads_hex(doc.heads()))
+        if stale or store.get_meta("readmodel_version") != readmodel.READMODEL_VERSION:
             with store.write():
                 service._sync_read_model(None)
         return service

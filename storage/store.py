@@ -182,17 +182,28 @@ class Store:
         ).fetchall()
         return [StoredChange(r[0], r[1], r[2], r[3] or "", r[4], r[5] or b"") for r in rows]
 
-    def change_signatures(self, hashes: list[str]) -> dict[str, tuple[str, bytes]]:
-        """author and signature of the given change hashes."""
-        out: dict[str, tuple[str, bytes]] = {}
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for h, author, sig in self.conn.execute(
-                f"SELECT hash, author, signature FROM changes WHERE hash IN ({marks})", chunk
-            ):
-                out[h] = (author or "", sig or b"")
-        return out
+    def newest_signatures(self, hashes: list[str] | None) -> list[tuple[str, str, bytes]]:
+        """(hash, author, signature) of each actor's newest stored change among ``hashes``
+        (None: among every change), where that change has a signature. An actor's
+        changes are stored in their order, so the newest is the one stored last."""
+        if hashes is None:
+            rows = self.conn.execute(
+                "SELECT hash, author, signature FROM changes WHERE seq IN "
+                "(SELECT max(seq) FROM changes GROUP BY actor)"
+            ).fetchall()
+        else:
+            newest: dict[str, tuple[int, str, str, bytes]] = {}
+            for i in range(0, len(hashes), 500):
+                chunk = hashes[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for seq, h, actor, author, sig in self.conn.execute(
+                    f"SELECT seq, hash, actor, author, signature FROM changes WHERE hash IN ({marks})",
+                    chunk,
+                ):
+                    if actor not in newest or seq > newest[actor][0]:
+                        newest[actor] = (seq, h, author or "", sig or b"")
+            rows = [(h, author, sig) for _, h, author, sig in newest.values()]
+        return [(h, author or "", sig) for h, author, sig in rows if sig]
 
     def max_seq(self) -> int:
         row = self.conn.execute("SELECT max(seq) FROM changes").fetchone()

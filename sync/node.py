@@ -336,6 +336,7 @@ class SyncNode:
             log.info("connection with %s ended: %s", address, exc.reason)
         except ProtocolError as exc:
             log.warning("closing connection with %s: %s", address, exc)
+            self._problem(f"closed the connection with {self.member_name_for(link.fingerprint)}: {exc}")
             await conn.close(f"protocol error: {exc}")
         except (TransportError, OSError, asyncio.IncompleteReadError) as exc:
             log.info("connection with %s lost: %s", address, exc or type(exc).__name__)

@@ -3,7 +3,10 @@
 Everything a peer sends enters through the service's one receive path, a batch of frames
 at a time, so it is stored durably (in one commit, before the session answers, hence
 before anything is acknowledged), mirrored into the read model, and announced to
-listeners (the UI repaints) exactly like a local edit.
+listeners (the UI repaints) exactly like a local edit. Before anything of a batch is
+stored it is checked: its changes must be consistent (:mod:`sync.change_check`) and
+signed by their authors, who must be members (:mod:`sync.authorship`); a batch that
+fails either is refused whole and leaves the board as it was.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from automerge import core as am
 
 from board.document import BoardDocument
 from board.service import BoardService
+from sync import authorship
 from sync.change_check import ChangeLedger
 from sync.protocol import Signature
 from sync.session import Received, SessionError
+
+WAITING_SIGNATURES = 4096
 
 
 class ServicePort:
@@ -25,6 +31,10 @@ class ServicePort:
     def __init__(self, service: BoardService) -> None:
         self.service = service
         self._ledger = ChangeLedger()
+        # Signatures that came with changes automerge could not apply yet (it queues a
+        # change until its dependencies arrive, maybe from another peer): they are
+        # needed when the change does go in.
+        self._waiting: dict[str, tuple[str, bytes]] = {}
         self._actor = bytes(service.doc.doc.get_actor())  # to reload the document as
 
     def heads(self) -> list[bytes]:
@@ -77,18 +87,23 @@ class ServicePort:
     def _receive(
         self,
         changes: Sequence[bytes],
-        signatures: dict[str, tuple[str, bytes]],
+        claims: dict[str, tuple[str, bytes]],
         apply: Callable[[BoardDocument], None],
     ) -> None:
-        """The service's receive path, refusing whatever would break the document.
+        """The service's receive path, refusing whatever would break the document or
+        is not signed by its author (``claims``: the signatures the peer sent, by change
+        hash).
 
         Some changes that are garbage inside but carry a valid checksum get into the
         document and leave it unable to save a copy that loads, or make the binding panic
         (pyo3's PanicException, a BaseException). The changes a batch added are checked
-        (:class:`ChangeLedger`) before anything is stored; on a refusal or a panic nothing
-        of the batch is committed, the document is reloaded from the database, and the
-        batch refused like any other bad payload."""
+        (:class:`ChangeLedger`, then :func:`sync.authorship.refusal`) before anything is
+        stored; on a refusal or a panic nothing of the batch is committed, the document
+        is reloaded from the database, and the batch refused like any other bad
+        payload."""
         ledger = self._ledger
+        claims = {**self._waiting, **claims}
+        stored: dict[str, tuple[str, bytes]] = {}  # what the service stores with each change
 
         def checked(doc: BoardDocument) -> None:
             ledger.catch_up(doc.doc)
@@ -98,36 +113,50 @@ class ServicePort:
                 apply(doc)
             except Exception as exc:  # noqa: BLE001 (what went in is checked, stored, then raised)
                 failure = exc
-            reason = ledger.refusal(doc.doc.get_changes(before))
+            added = doc.doc.get_changes(before)
+            reason = ledger.refusal(added)
             if reason is not None:
-                raise _Inconsistent(reason)
+                raise _Refused(f"peer sent inconsistent changes: {reason}")
+            reason, verified = authorship.refusal(doc, added, claims)
+            if reason is not None:
+                raise _Refused(f"refused the peer's changes: {reason}")
+            stored.update(verified)
             if failure is not None:
                 raise failure
 
         try:
-            self.service.receive_changes(changes, signatures, checked)
+            # ``stored`` is filled in by ``checked``, before the service reads it.
+            self.service.receive_changes(changes, stored, checked)
         except Exception:
             raise
-        except _Inconsistent as exc:
+        except _Refused as exc:
             self.service.reload_document(self._actor)
-            raise SessionError(f"peer sent inconsistent changes: {exc}") from None
+            raise SessionError(str(exc)) from None
         except BaseException as exc:
             if type(exc).__name__ != "PanicException":
                 raise
             self.service.reload_document(self._actor)
             raise SessionError("peer sent changes that break the document") from None
+        finally:
+            self._keep_waiting(claims, stored)
+
+    def _keep_waiting(self, claims: dict[str, tuple[str, bytes]], used: dict[str, tuple[str, bytes]]) -> None:
+        """Remember the signatures of changes that did not go in (yet), a bounded number."""
+        waiting = {h: claim for h, claim in claims.items() if h not in used}
+        if len(waiting) > WAITING_SIGNATURES:
+            waiting = dict(list(waiting.items())[-WAITING_SIGNATURES:])
+        self._waiting = waiting
 
     def signatures(self, hashes: Sequence[bytes] | None) -> list[Signature]:
-        if hashes is None:
-            # A snapshot goes to a newcomer from a member it authenticated over TLS; with a
-            # signature per change it would cost ~2x its size on the wire, so it travels
-            # without them. Incremental messages and pushes carry theirs.
-            return []
-        found = self.service.store.change_signatures([h.hex() for h in hashes])
-        return [(bytes.fromhex(h), author, sig) for h, (author, sig) in found.items()]
+        """The signatures a message carrying ``hashes`` (None: a snapshot) needs: one per
+        author, on their newest change in it (it vouches for their earlier ones, see
+        :mod:`sync.authorship`)."""
+        keys = None if hashes is None else [h.hex() for h in hashes]
+        found = self.service.store.newest_signatures(keys)
+        return [(bytes.fromhex(h), author, sig) for h, author, sig in found]
 
 
-class _Inconsistent(BaseException):
+class _Refused(BaseException):
     """Raised inside the service's receive path so that, like a panic, it stores nothing
     of the batch (the service keeps what went in when an ordinary Exception is raised)."""
 

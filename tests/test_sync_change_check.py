@@ -20,13 +20,18 @@ from board.workspace import Workspace
 from sync.port import ServicePort
 from sync.protocol import PROTOCOL_VERSION, Changes, Hello
 from sync.session import SessionError, SyncSession
+from sync.identity import Identity
 from tests.fuzz_frames import rewrite_change
+from tests.signing import sign_with
 
-BEN_ACTOR = bytes(range(16))
+BEN = Identity.generate()
+BEN_ACTOR = BEN.actor
 
 
 def bens_changes(ana: Workspace) -> tuple[bytes, bytes]:
-    """Two consecutive changes Ben makes on top of Ana's board."""
+    """Two consecutive changes Ben (a member) makes on top of Ana's board."""
+    if not ana.service.doc.read("members", BEN.member_id):
+        ana.service.add_member(BEN.member_id, "Ben", BEN.cert_pem, ana.service.me)
     ben = am.Document.load(bytes(ana.service.doc.save()))
     ben.set_actor(BEN_ACTOR)
     before = ben.get_heads()
@@ -70,12 +75,12 @@ def test_a_change_whose_header_does_not_add_up_is_refused_and_nothing_is_stored(
     ana.service.add_goal("keep me")
     first, second = bens_changes(ana)
     session = session_with_ben(ana)
-    session.receive(Changes(((first, "ben", b""),)))  # Ben's first change is fine
+    session.receive(Changes((sign_with(BEN, first),)))  # Ben's first change is fine
     before = state(ana)
     bad = rewrite_change(second, **FORGERIES[forgery])  # type: ignore[arg-type]
 
     with pytest.raises(SessionError, match="inconsistent changes"):
-        session.receive(Changes(((bad, "ben", b""),)))
+        session.receive(Changes((sign_with(BEN, bad),)))
 
     assert state(ana) == before
     assert saves_a_loadable_copy(ana.service.doc)
@@ -83,7 +88,7 @@ def test_a_change_whose_header_does_not_add_up_is_refused_and_nothing_is_stored(
     assert state(reopened) == before
     reopened.close()
     # Ben's real second change still goes in: the refusal left nothing behind.
-    session_with_ben(ana).receive(Changes(((second, "ben", b""),)))
+    session_with_ben(ana).receive(Changes((sign_with(BEN, second),)))
     assert ana.store.change_count() == before[0] + 1
     assert saves_a_loadable_copy(ana.service.doc)
 

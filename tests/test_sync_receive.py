@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from automerge import core as am
 
-from board.document import encode_apply_message
 from board.workspace import DB_FILE, Workspace
 from sync import protocol as p
 from sync.background import BackgroundSync
@@ -24,6 +23,7 @@ from sync.port import ServicePort
 from sync.session import SessionError, SyncSession
 from sync.transport import Trust, connect
 
+from .signing import sign_with, signed, sync_messages
 from .test_sync_team import LOOPBACK, PATIENCE, eventually
 
 
@@ -48,13 +48,6 @@ def stored_hashes(home: Path) -> set[str]:
     """The change hashes another connection (or the next process) finds in the file."""
     with sqlite3.connect(home / DB_FILE) as conn:
         return {row[0] for row in conn.execute("SELECT hash FROM changes")}
-
-
-def sync_messages(changes: list[bytes], per_frame: int) -> list[p.SyncMessage]:
-    return [
-        p.SyncMessage(bytes(encode_apply_message(changes[i : i + per_frame]).encode()))
-        for i in range(0, len(changes), per_frame)
-    ]
 
 
 def ben_session(ana: Workspace, ben: Workspace) -> SyncSession:
@@ -88,8 +81,8 @@ def test_frames_that_arrive_together_are_stored_before_each_answer(
 
     ben.service.receive_changes = counting  # type: ignore[method-assign]
     port.generate_sync_message = answering  # type: ignore[method-assign]
-    pushed = p.Changes(tuple((c, ana.service.me, b"") for c in changes[20:]))
-    replies = session.receive_batch([pushed, *sync_messages(changes[:20], per_frame=5)])
+    pushed = p.Changes(signed(ana, changes[20:]))
+    replies = session.receive_batch([pushed, *sync_messages(ana, changes[:20], per_frame=5)])
 
     # The push rides with the first sync message in one commit; each sync message is
     # then stored and answered in turn, so the peer always learns our new heads.
@@ -104,13 +97,14 @@ def test_a_batch_that_fails_part_way_keeps_what_it_applied_and_is_refused(tmp_pa
     ana, ben = two_members(tmp_path)
     changes = new_goals(ana, 5)
     newer = ana.service.doc.doc.fork()
+    newer.set_actor(ana.identity.actor)
     with newer.transaction() as tx:  # written by a teamboard from the future
         tx.put(am.ROOT, "schema", am.ScalarType.Int, 99)
     bump = newer.get_changes(ana.service.doc.heads())[0].bytes
     session = ben_session(ana, ben)
     with pytest.raises(SessionError):
         session.receive_batch(
-            [*sync_messages(changes, per_frame=5), p.Changes(((bump, ana.service.me, b""),))]
+            [*sync_messages(ana, changes, per_frame=5), p.Changes((sign_with(ana.identity, bump),))]
         )
     # Everything that entered the document before the refusal is stored too: the board
     # in memory and the one the next process opens never disagree.
@@ -147,7 +141,7 @@ def test_an_acknowledged_batch_survives_kill_9(tmp_path: Path) -> None:
     ana, ben = two_members(tmp_path)
     changes = new_goals(ana, 200)
     frames = tmp_path / "frames.bin"
-    frames.write_bytes(b"".join(p.encode(f) for f in sync_messages(changes, per_frame=40)))
+    frames.write_bytes(b"".join(p.encode(f) for f in sync_messages(ana, changes, per_frame=40)))
     ben.close()
     child = subprocess.Popen(
         [
@@ -203,10 +197,10 @@ async def test_frames_that_queue_up_while_a_node_is_busy_are_stored_together(
     conn = await connect("127.0.0.1", node.port, trust)
     try:
         await conn.send(p.Hello(p.PROTOCOL_VERSION, ana.service.team().id, ana.service.me, ()))
-        await conn.send(p.Changes(((changes[0], ana.service.me, b""),)))
+        await conn.send(p.Changes(signed(ana, changes[:1])))
         assert await asyncio.to_thread(busy.wait, PATIENCE)
         for change in changes[1:]:  # eleven frames pile up behind the first
-            await conn.send(p.Changes(((change, ana.service.me, b""),)))
+            await conn.send(p.Changes(signed(ana, [change])))
         await conn.send(p.Ping())
         release.set()
         goals = {f"offline goal {i}" for i in range(12)}

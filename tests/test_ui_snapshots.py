@@ -70,11 +70,17 @@ def test_item_detail(size: str, demo: Path, snap_compare: Any) -> None:
 
 def test_new_goal_form(demo: Path, snap_compare: Any) -> None:
     async def open_form(pilot: Pilot[Any]) -> None:
+        from board.ui.screens.form import FormScreen
+
         await wait_for_board(pilot)
         await pilot.press("n", "g")
-        await settle(pilot)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, FormScreen), what="the form")
         await pilot.press("ctrl+s")  # empty title: the error shows under the field
-        await settle(pilot)
+        await wait_until(
+            pilot,
+            lambda: bool(pilot.app.screen.query(".field-error.-shown")),
+            what="the error under the field",
+        )
 
     app = make_app(demo, clock=TickingClock())
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_form)

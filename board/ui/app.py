@@ -170,7 +170,7 @@ class TeamboardApp(Opening):
         from sync.node import interfaces_from_env, parse_address
 
         remembered = []
-        for peer in workspace.store.peers():
+        for peer in workspace.service.known_peers():
             try:
                 remembered.append(parse_address(peer.get("address") or ""))
             except ValueError:

@@ -185,7 +185,7 @@ def item_body(meeting: Meeting, people: dict[str, str], today: str) -> Renderabl
     if meeting.history:
         parts += [Text(""), Text("History", "bold underline")]
         for h in reversed(meeting.history):
-            line = Text(f"{when(h.at)} {people.get(h.by, h.by[:8])}: ", "dim")
+            line = Text(f"{when(h.at)} {h.author(lambda m: people.get(m, m[:8]))}: ", "dim")
             summary = change_summary(h.changes, people)
             line.append(summary if summary and h.action != "created" else h.action)
             parts.append(line)

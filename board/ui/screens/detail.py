@@ -158,7 +158,7 @@ class DetailScreen(ItemActions, Screen[None]):
                     f"{i}",
                     [
                         cell(when(h.at)),
-                        cell(d.name(h.by)),
+                        cell(h.author(d.name)),
                         cell(h.action),
                         cell(change_summary(h.changes, labels), "dim"),
                     ],

@@ -59,7 +59,7 @@ class ActivityView(View):
                     key,
                     [
                         cell(when(entry.at)),
-                        cell(people.name(entry.by)),
+                        cell(entry.author(people.name)),
                         cell(entry.action),
                         cell(f"{TYPE_LABEL.get(entry.type, entry.type)}: {title}"),
                         cell(change_summary(entry.changes, labels), "dim"),

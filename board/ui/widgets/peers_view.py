@@ -76,7 +76,7 @@ class PeersView(View):
                     )
                 )
             names = {sync.node.member_name_for(r["id"]) if sync else r["id"][:12]: r
-                     for r in service.store.peers()}
+                     for r in service.known_peers()}
             connected = {p.name for p in live}
             for name, r in names.items():
                 if name in connected:

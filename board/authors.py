@@ -1,0 +1,71 @@
+"""Which member wrote a change: the binding between automerge actors and members' keys.
+
+Every home writes with the actor ``actor_for(its public key)`` (see :mod:`sync.identity`),
+and the member list holds each member's certificate, so an actor belongs to exactly one
+member, fixed for ever: a member's key never changes. :class:`Authors` keeps that binding
+for one document and learns new members as they appear. It is what history shows as the
+author of an entry (the actor that made the entry, not the name stamped inside it) and
+what the sync receive path checks signatures against (:mod:`sync.authorship`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from sync.identity import IdentityError, actor_for, public_key_from_cert_pem
+
+
+@dataclass(frozen=True)
+class Author:
+    """A member as the signer of changes."""
+
+    member_id: str
+    key: Ed25519PublicKey
+
+
+class Authors:
+    """actor -> :class:`Author`, learnt from member records (dicts with ``id`` and
+    ``cert``). ``members`` reads the document's current member list; it is asked again
+    only when an unknown actor turns up and the document moved since the last miss."""
+
+    def __init__(
+        self, members: Callable[[], Iterable[Mapping[str, Any]]], heads: Callable[[], Any]
+    ) -> None:
+        self._members = members
+        self._heads = heads
+        self._by_actor: dict[bytes, Author] = {}
+        self._certs: set[str] = set()
+        self._missed_at: Any = None
+
+    def learn(self, members: Iterable[Mapping[str, Any]]) -> None:
+        """Bind the actors of these members (certificates already seen are skipped)."""
+        for member in members:
+            cert = str(member.get("cert") or "")
+            if not cert or cert in self._certs:
+                continue
+            self._certs.add(cert)
+            try:
+                key = public_key_from_cert_pem(cert)
+            except (IdentityError, ValueError):  # a damaged certificate binds nobody
+                continue
+            self._by_actor[actor_for(key)] = Author(str(member.get("id") or ""), key)
+
+    def of(self, actor: bytes) -> Author | None:
+        """The member that writes as ``actor``, or None when no member does."""
+        found = self._by_actor.get(actor)
+        if found is not None:
+            return found
+        heads = self._heads()
+        if self._missed_at != heads:
+            self._missed_at = heads
+            self.learn(self._members())
+        return self._by_actor.get(actor)
+
+    def member_of(self, actor: bytes) -> str:
+        """The member id of ``actor``, or "" when no member writes as it."""
+        found = self.of(actor)
+        return found.member_id if found is not None else ""
