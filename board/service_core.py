@@ -25,6 +25,7 @@ from storage.store import Store
 
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 COMPACT_MIN_BYTES = 64 * 1024
+COMPACT_CHECK_BYTES = 8 * 1024
 Listener = Callable[[Event], None]
 Clock = Callable[[], dt.datetime]
 
@@ -58,7 +59,8 @@ def reader(method: F) -> F:
 
 def new_id() -> str:
     """A short random record id (8 characters, 40 bits)."""
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(8))
+    bits = secrets.randbits(40)
+    return "".join(ID_ALPHABET[(bits >> shift) & 31] for shift in range(35, -5, -5))
 
 
 def _utcnow() -> dt.datetime:
@@ -90,6 +92,8 @@ class ServiceCore:
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._depth = 0
+        self._writing = 0  # write sessions open (nested in one another, under _lock)
+        self._unchecked = 0  # bytes of local changes since compaction was last considered
         self._pending: list[Event] = []
         self._seen_seq = 0
         self._data_version = store.data_version()
@@ -186,12 +190,20 @@ class ServiceCore:
             outer = self._depth == 0
             self._depth += 1
             try:
+                # Catch up once per transaction: a session nested in another one that
+                # already did (under the same lock and write transaction) has nothing new.
                 if write:
                     with self.store.write():
-                        self._note_external(self._catch_up())
-                        yield
+                        if not self._writing:
+                            self._note_external(self._catch_up())
+                        self._writing += 1
+                        try:
+                            yield
+                        finally:
+                            self._writing -= 1
                 else:
-                    self._note_external(self._catch_up())
+                    if outer:
+                        self._note_external(self._catch_up())
                     yield
             except BaseException:
                 if outer:
@@ -235,14 +247,15 @@ class ServiceCore:
         with self._session():
             before = self.doc.heads()
             touched = action()
-            self._store_local_changes(before)
+            written = self._store_local_changes(before)
             readmodel.update(self.store, self.doc, touched)
             self.store.set_meta("readmodel_heads", ",".join(heads_hex(self.doc.heads())))
-            self._maybe_compact()
+            self._maybe_compact(written=written)
             self._pending.append(BoardChanged(frozenset(touched), origin="local"))
         return touched
 
-    def _store_local_changes(self, before: Heads) -> None:
+    def _store_local_changes(self, before: Heads) -> int:
+        """Store (signed) the changes made since ``before``; returns their size in bytes."""
         new = self.doc.changes_since(before)
         now = self.now()
         rows = [
@@ -251,6 +264,7 @@ class ServiceCore:
         ]
         self.store.append_changes(rows, now)
         self._seen_seq = self.store.max_seq()
+        return sum(len(row[3]) for row in rows)
 
     def apply_remote(self, changes: Iterable[tuple[bytes, str, bytes]]) -> set[tuple[str, str]]:
         """Apply (change bytes, author member id, signature) received from a peer, as one
@@ -326,7 +340,16 @@ class ServiceCore:
         # compact_if_due: here it would hold up the acknowledgement the peer waits for.
         return touched or set()
 
-    def _maybe_compact(self, force: bool = False) -> bool:
+    def _maybe_compact(self, force: bool = False, written: int | None = None) -> bool:
+        """Write a snapshot if the changes after the last one outweigh it (or ``force``).
+
+        After a local edit (``written``: its bytes) the database is asked only once every
+        few kilobytes of edits: the question costs more than the edit's own work."""
+        if not force and written is not None:
+            self._unchecked += written
+            if self._unchecked < COMPACT_CHECK_BYTES:
+                return False
+        self._unchecked = 0
         upto, size = self.store.snapshot_info()
         pending = self.store.bytes_after(upto)
         threshold = max(size, COMPACT_MIN_BYTES)
