@@ -20,6 +20,7 @@ from board.events import BoardChanged, Event
 from board.model import (
     HistoryEntry,
     Record,
+    RuleViolation,
 )
 from storage.store import Store
 
@@ -245,6 +246,7 @@ class ServiceCore:
         """Write one use case: ``action`` makes one automerge transaction; the change is
         stored, the read model updated, all committed durably before listeners hear."""
         with self._session():
+            self._refuse_if_removed()
             before = self.doc.heads()
             touched = action()
             written = self._store_local_changes(before)
@@ -253,6 +255,20 @@ class ServiceCore:
             self._maybe_compact(written=written)
             self._pending.append(BoardChanged(frozenset(touched), origin="local"))
         return touched
+
+    def _refuse_if_removed(self) -> None:
+        """A member who was removed (and this home knows it) cannot write: every teammate
+        would refuse the edit (see sync/authorship.py), so it would be lost."""
+        mine = self.doc.read("members", self.me)
+        if not mine or not mine.get("removed_at"):
+            return
+        remover = self.doc.read("members", str(mine.get("removed_by") or "")) or {}
+        by = remover.get("name") or "a teammate"
+        when = str(mine["removed_at"])[:10]
+        raise RuleViolation(
+            f"you were removed from the team by {by} on {when}; edits made now would be "
+            "refused by every teammate"
+        )
 
     def _store_local_changes(self, before: Heads) -> int:
         """Store (signed) the changes made since ``before``; returns their size in bytes."""

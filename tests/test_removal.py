@@ -14,6 +14,7 @@ import pytest
 from sync.node import SyncNode
 from sync.transport import PeerRejected, Trust, connect
 
+from .conftest import Cli
 from .test_signatures import team_of_four
 from .test_sync_team import LOOPBACK, assert_identical, eventually, round_with, serve
 
@@ -72,12 +73,31 @@ async def test_an_open_connection_of_a_removed_member_is_closed_when_the_removal
         ana.service.remove_member("Cara")
         await round_with(ana, ben_node)  # the removal reaches Ben by sync, not by hand
         assert await eventually(lambda: not ben_node.links and not cara_node.links)
-        cara.service.add_goal("Cara keeps typing")
-        # Cara's node keeps trying to reconnect; none of it gets in.
+        # Cara's node keeps trying to reconnect; it is turned away.
         with pytest.raises(PeerRejected):
             await connect("127.0.0.1", ben_node.port, Trust(cara.identity, [ben.identity.cert_pem]))
-        assert "Cara keeps typing" not in {g.title for g in ben.service.list("goals")}
         assert not [m for m in ben.service.members() if m.name == "Cara"]
     finally:
         await cara_node.stop()
         await ben_node.stop()
+
+
+async def test_a_removed_member_who_knows_it_is_told_so_when_editing(tmp_path: Path) -> None:
+    ana, _, cara, _ = await team_of_four(tmp_path)
+    ana.service.remove_member("Cara")
+    node = await serve(ana)
+    try:
+        with pytest.raises(PeerRejected):  # Cara can no longer sync with Ana...
+            await connect("127.0.0.1", node.port, Trust(cara.identity, [ana.identity.cert_pem]))
+    finally:
+        await node.stop()
+    # ...but say a teammate who had not heard yet passed the removal on to her.
+    cara.service.apply_remote([(c.bytes, "", b"") for c in ana.service.doc.changes_since([])])
+    before = cara.store.change_count()
+    result = Cli(cara.home)("add", "goal", "Cara keeps typing", code=1)
+    when = ana.service.now()[:10]
+    assert result.stderr.strip().splitlines() == [
+        f"teamboard: error: you were removed from the team by Ana on {when}; "
+        + "edits made now would be refused by every teammate"
+    ]
+    assert cara.store.change_count() == before

@@ -79,15 +79,13 @@ def unsigned(team: Team) -> tuple[bytes, str, bytes]:
 
 
 def after_removal(team: Team) -> tuple[bytes, str, bytes]:
-    """Ana removes Cara; Cara gets the removal, then edits anyway (validly signed)."""
+    """Ana removes Cara; Cara gets the removal, then edits anyway (validly signed; her app
+    would refuse, so the edit is written into her document directly)."""
     ana, _, cara, _ = team
     ana.service.remove_member("Cara")
     cara.service.apply_remote([(c.bytes, "", b"") for c in ana.service.doc.changes_since([])])
     assert cara.service.doc.read("members", cara.service.me)["removed_at"]
-    before = cara.service.doc.heads()
-    cara.service.add_goal("Cara was removed but writes anyway")
-    (change,) = cara.service.doc.changes_since(before)
-    return sign_with(cara.identity, bytes(change.bytes))
+    return sign_with(cara.identity, change_as(cara, cara.identity.actor, "Cara writes anyway"))
 
 
 FORGERIES: dict[str, Callable[[Team], tuple[bytes, str, bytes]]] = {
