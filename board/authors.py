@@ -1,8 +1,9 @@
 """Which member wrote a change: the binding between automerge actors and members' keys.
 
 Every home writes with the actor ``actor_for(its public key)`` (see :mod:`sync.identity`),
-and the member list holds each member's certificate, so an actor belongs to exactly one
-member, fixed for ever: a member's key never changes. :class:`Authors` keeps that binding
+and the member list holds each member's certificate under the member id derived from the
+same key, so an actor belongs to exactly one member, fixed for ever: a member's key never
+changes. A member record whose id does not match its certificate binds nobody. :class:`Authors` keeps that binding
 for one document and learns new members as they appear. It is what history shows as the
 author of an entry (the actor that made the entry, not the name stamped inside it) and
 what the sync receive path checks signatures against (:mod:`sync.authorship`).
@@ -16,7 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from sync.identity import IdentityError, actor_for, public_key_from_cert_pem
+from sync.identity import IdentityError, actor_for, member_id_for, public_key_from_cert_pem
 
 
 @dataclass(frozen=True)
@@ -38,21 +39,24 @@ class Authors:
         self._members = members
         self._heads = heads
         self._by_actor: dict[bytes, Author] = {}
-        self._certs: set[str] = set()
+        self._seen: set[tuple[str, str]] = set()  # (member id, certificate)
         self._missed_at: Any = None
 
     def learn(self, members: Iterable[Mapping[str, Any]]) -> None:
-        """Bind the actors of these members (certificates already seen are skipped)."""
+        """Bind the actors of these members (records already seen are skipped)."""
         for member in members:
             cert = str(member.get("cert") or "")
-            if not cert or cert in self._certs:
+            member_id = str(member.get("id") or "")
+            if not cert or (member_id, cert) in self._seen:
                 continue
-            self._certs.add(cert)
+            self._seen.add((member_id, cert))
             try:
                 key = public_key_from_cert_pem(cert)
             except (IdentityError, ValueError):  # a damaged certificate binds nobody
                 continue
-            self._by_actor[actor_for(key)] = Author(str(member.get("id") or ""), key)
+            if member_id != member_id_for(key):
+                continue  # a record holding someone else's certificate binds nobody
+            self._by_actor[actor_for(key)] = Author(member_id, key)
 
     def of(self, actor: bytes) -> Author | None:
         """The member that writes as ``actor``, or None when no member does."""

@@ -231,3 +231,16 @@ async def test_a_newcomer_refuses_a_snapshot_that_holds_a_forgery(
     assert links and not links[0].synced.is_set()
     assert "not its author's" in caplog.text
     assert eve.service.doc.heads() == [] and eve.store.change_count() == 0
+
+
+def test_a_member_record_holding_someone_elses_certificate_takes_no_authorship(
+    ws: Workspace,
+) -> None:
+    """A member may add members, but cannot make Ana's edits show under another name."""
+    goal = ws.service.add_goal("Ship it")
+    ws.service.add_member("ffffffffffffffff", "Not Ana", ws.identity.cert_pem, ws.service.me)
+    ws.service.edit(goal, title="Ship it now")
+    fresh = BoardService.open(ws.store, ws.identity.actor, ws.service.me, ws.identity.sign)
+    assert {e.by for e in fresh.history(goal)} == {ws.service.me}
+    # what a read-model rebuild (a new teamboard, doctor --repair) would list
+    assert {(e.by, e.claimed_by) for e in fresh.doc.history("goals", goal)} == {(ws.service.me, "")}
