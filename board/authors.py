@@ -20,6 +20,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sync.identity import IdentityError, actor_for, member_id_for, public_key_from_cert_pem
 
 
+def bound_key(member_id: str, cert: str) -> Ed25519PublicKey | None:
+    """The key of a member record's certificate, if the record is really that key's
+    member (its id derives from the key); None for a damaged certificate or a record
+    holding someone else's."""
+    try:
+        key = public_key_from_cert_pem(cert)
+    except (IdentityError, ValueError):
+        return None
+    return key if member_id == member_id_for(key) else None
+
+
 @dataclass(frozen=True)
 class Author:
     """A member as the signer of changes."""
@@ -50,13 +61,9 @@ class Authors:
             if not cert or (member_id, cert) in self._seen:
                 continue
             self._seen.add((member_id, cert))
-            try:
-                key = public_key_from_cert_pem(cert)
-            except (IdentityError, ValueError):  # a damaged certificate binds nobody
-                continue
-            if member_id != member_id_for(key):
-                continue  # a record holding someone else's certificate binds nobody
-            self._by_actor[actor_for(key)] = Author(member_id, key)
+            key = bound_key(member_id, cert)
+            if key is not None:
+                self._by_actor[actor_for(key)] = Author(member_id, key)
 
     def of(self, actor: bytes) -> Author | None:
         """The member that writes as ``actor``, or None when no member does."""

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from board.authors import bound_key
 from board.events import BoardChanged, Event, PeersChanged, SyncProblem
 from board.service import BoardService
 from sync.discovery import Discovery, PeerInfo
@@ -184,7 +185,9 @@ class SyncNode:
 
     # ------------------------------------------------------------------ membership
     def _member_certs(self) -> list[str]:
-        certs = [m.cert for m in self.service.members() if m.cert] if self.service.doc.initialized else []
+        members = self.service.members() if self.service.doc.initialized else []
+        # only a record whose id derives from its certificate's key speaks for that key
+        certs = [m.cert for m in members if m.cert and bound_key(m.id, m.cert) is not None]
         return certs + self.extra_trust
 
     def _member_fingerprints(self) -> set[str]:

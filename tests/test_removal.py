@@ -101,3 +101,23 @@ async def test_a_removed_member_who_knows_it_is_told_so_when_editing(tmp_path: P
         + "edits made now would be refused by every teammate"
     ]
     assert cara.store.change_count() == before
+
+
+async def test_a_record_holding_a_removed_members_certificate_does_not_let_them_back_in(
+    tmp_path: Path,
+) -> None:
+    ana, _, cara, dan = await team_of_four(tmp_path)
+    ana.service.remove_member("Cara")
+    # Dan slips Cara's certificate back in under another id, and it reaches Ana.
+    dan.service.apply_remote([(c.bytes, "", b"") for c in ana.service.doc.changes_since([])])
+    dan.service.add_member("ffffffffffffffff", "Not Cara", cara.identity.cert_pem, dan.service.me)
+    node = await serve(dan)
+    await round_with(ana, node)
+    await node.stop()
+    assert "Not Cara" in {m.name for m in ana.service.members()}
+    node = await serve(ana)
+    try:
+        with pytest.raises(PeerRejected):
+            await connect("127.0.0.1", node.port, Trust(cara.identity, [ana.identity.cert_pem]))
+    finally:
+        await node.stop()
