@@ -37,7 +37,7 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
-        self.exit_code = code
+        self.code = code  # click's ``exit_code`` is a class variable, so not set per error
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -61,7 +61,7 @@ class TeamboardGroup(click.Group):
             hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
             _fail(exc.format_message().replace("\n", " ") + hint, 2)
         except CliError as exc:
-            _fail(exc.format_message(), exc.exit_code)
+            _fail(exc.format_message(), exc.code)
         except InvalidInput as exc:
             _fail(str(exc), 2)
         except BoardError as exc:

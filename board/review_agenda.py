@@ -164,8 +164,8 @@ def goal_reasons(goal: Goal, checkins: list[CheckIn], today: dt.date) -> list[st
         return []
     if goal.kind == "routine":
         if off_measure(goal):
-            return [f"off its measure: {goal.metric} {_num(goal.current)}, "
-                    f"target {_num(goal.target)}{goal.unit}"]
+            return [(f"off its measure: {goal.metric} {_num(goal.current)}, "
+                     f"target {_num(goal.target)}{goal.unit}")]
         return []
     reasons = []
     ordered_checkins = sorted(checkins, key=lambda c: (c.at, c.id))
@@ -215,7 +215,8 @@ def changes_since(board: BoardDocument, since: Heads, name: Names) -> list[Reaso
     for collection in CHANGE_COLLECTIONS:
         try:
             before = {d["id"]: d for d in board.read_all(collection, since)}
-        except Exception:  # the heads are unknown here: treat everything as new
+        except Exception:  # noqa: BLE001 (automerge raises a bare Exception on bad heads)
+            # the heads are unknown here: treat everything as new
             before = {}
         for data in board.read_all(collection):
             record = to_record(collection, data)
@@ -271,8 +272,8 @@ def build_agenda(service: BoardService, next_review: str, since: Heads | None,
         ("goals", goals_off_track(goals, checkins, today)),
         ("changes", changes_since(service.doc, since, name) if since else []),
     ]
-    stamp = {"added_by": added_by, "added_at": now}
-    items = [AgendaItem(new_id(), "checkin", SECTIONS["checkin"], **stamp)]
+    items = [AgendaItem(new_id(), "checkin", SECTIONS["checkin"], added_by=added_by,
+                        added_at=now)]
     seen: set[str] = set()
     for section, reasons in sections:
         for record, reason in reasons:
@@ -280,7 +281,8 @@ def build_agenda(service: BoardService, next_review: str, since: Heads | None,
                 continue
             seen.add(record.id)
             items.append(item_for(service, section, record, reason, added_by, now))
-    items.append(AgendaItem(new_id(), "closing", SECTIONS["closing"], **stamp))
+    items.append(AgendaItem(new_id(), "closing", SECTIONS["closing"], added_by=added_by,
+                            added_at=now))
     return [i.to_dict() for i in items]
 
 

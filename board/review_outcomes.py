@@ -63,7 +63,7 @@ def apply_outcome(s: BoardService, item: AgendaItem, kind: str, note: str,
         if record is None:
             return {}
         status = STATUS_FOR.get((kind, record.TYPE))
-        if status is None:
+        if status is None or not isinstance(record, (Goal, Commitment, Agreement)):
             hint = (" (record agreement-reviewed, kept, or dropped to retire it)"
                     if isinstance(record, Agreement) else "")
             raise InvalidInput(f"outcome {kind} does not apply to a {record.TYPE}{hint}")

@@ -14,6 +14,7 @@ check-in or closing lines (adding one makes you an attendee).
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
@@ -101,7 +102,7 @@ class ReviewService:
             raise NotFound("there are no reviews yet; start one with `teamboard review start`")
         return review
 
-    def agenda(self, ref: str | None = None) -> list[AgendaItem]:
+    def agenda(self, ref: str | None = None) -> builtins.list[AgendaItem]:
         """The agenda in the facilitator's order."""
         review = self.get(ref)
         return ra.ordered(review.agenda, review.sections)
@@ -152,10 +153,10 @@ class ReviewService:
                 raise
 
     def _write(self, review: Review, action: str, fields: dict[str, Any],
-               changes: dict[str, list[Any]], *,
+               changes: dict[str, builtins.list[Any]], *,
                item: tuple[str, str, dict[str, Any]] | None = None,
                append: tuple[str, dict[str, Any]] | None = None,
-               replace: dict[str, list[str]] | None = None) -> None:
+               replace: dict[str, builtins.list[str]] | None = None) -> None:
         """Change a review in one automerge change, logged in its history: ``fields``
         (scalars; lists of scalars merge, so concurrent joins all survive), one map of a
         list (``item``: (list key, map id, fields)), a map appended to a list (``append``:
@@ -317,7 +318,7 @@ class ReviewService:
                         item=("agenda", item.id, {"skipped": not undo}))
             return f"item {item.title!r}"
 
-    def move_section(self, section: str, position: int) -> list[str]:
+    def move_section(self, section: str, position: int) -> builtins.list[str]:
         """Put ``section`` at 1-based ``position`` of the order; returns the new order."""
         with self._atomic():
             review = self._require_running()

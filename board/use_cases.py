@@ -325,7 +325,7 @@ class UseCases(Lookups):
     def set_status(self, ref: str, status: str) -> None:
         """Move an item to ``status``; invalid transitions raise RuleViolation with a reason."""
         collection, record_id = self.resolve(ref, ["goals", "commitments", "agreements"])
-        record = self.get(record_id, [collection])
+        record = _with_status(self.get(record_id, [collection]))
         if record.archived:
             raise RuleViolation(f"{record.TYPE} {record_id} is archived; restore it first")
         current = str(record.status)
@@ -335,7 +335,7 @@ class UseCases(Lookups):
     @use_case
     def advance(self, ref: str) -> str:
         """Move an item one step along its happy path; returns the new status."""
-        record = self.get(ref, ["goals", "commitments", "agreements"])
+        record = _with_status(self.get(ref, ["goals", "commitments", "agreements"]))
         status = str(record.status)
         if isinstance(record, Commitment):
             nxt = COMMITMENT_NEXT.get(record.status)  # type: ignore[call-overload]
@@ -488,3 +488,8 @@ def _number(value: Any) -> float | None:
         raise InvalidInput(f"not a number: {value!r}") from None
 
 
+def _with_status(record: Record) -> Goal | Commitment | Agreement:
+    """``record`` as one of the items that have a status (goal, commitment, agreement)."""
+    if not isinstance(record, (Goal, Commitment, Agreement)):
+        raise InvalidInput(f"a {record.TYPE} has no status")
+    return record

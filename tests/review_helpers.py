@@ -1,11 +1,17 @@
 """Driving a board review in the app, for the review UI tests: start one, move through
-the agenda, record outcomes, read what the review screen shows."""
+the agenda, record outcomes, read what the review screen shows.
+
+The fixtures ``clock``, ``demo`` and ``board_of`` are shared by the review UI tests; a test
+module takes them by importing their functions (pytest finds fixtures among a module's
+names, under the name given in ``@pytest.fixture(name=...)``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -25,6 +31,7 @@ from tests.test_ui_forms import fill
 from tests.ui_helpers import (
     TickingClock,
     add_member,
+    demo_home,
     settle,
     wait_until,
 )
@@ -139,3 +146,23 @@ class Homes:
     def close(self) -> None:
         for ws in self.opened:
             ws.close()
+
+
+@pytest.fixture(name="clock")
+def ticking_clock() -> TickingClock:
+    """The app's clock: it ticks by itself, and a test moves it on with ``clock.moment``."""
+    return TickingClock()
+
+
+@pytest.fixture(name="demo")
+def demo_board(tmp_path: Path, clock: TickingClock) -> Path:
+    """A home holding the demo board (Ana, Ben, Chen, …), built with ``clock``."""
+    return demo_home(tmp_path, clock)
+
+
+@pytest.fixture(name="board_of")
+def board_opener(demo: Path) -> Iterator[Homes]:
+    """Opens the demo home's board service for checks after the app closed."""
+    homes = Homes(demo)
+    yield homes
+    homes.close()

@@ -109,7 +109,7 @@ def test_the_installed_console_script_runs(tmp_path: Path) -> None:
                             capture_output=True, text=True).stdout.strip()
     shown = subprocess.run([exe, "show", new_id, "--json"], env=env, check=True, capture_output=True, text=True)
     assert json.loads(shown.stdout)["title"] == "From a subprocess"
-    bad = subprocess.run([exe, "show", "zzzzzz"], env=env, capture_output=True, text=True)
+    bad = subprocess.run([exe, "show", "zzzzzz"], env=env, capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.strip() == "teamboard: error: no item with id 'zzzzzz'"
     assert "Traceback" not in bad.stderr
 

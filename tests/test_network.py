@@ -330,8 +330,8 @@ def test_hint_open_commitments_to_a_party_outside_every_stream() -> None:
                      promise("k5", "Old", "a", "Past Ltd", "external", "done")],
         include_closed=True)
     assert hints(net, "unattached_party") == [
-        "2 open commitments go to 'Acme', which is not a customer, supplier or partner of any "
-        "stream"]
+        ("2 open commitments go to 'Acme', which is not a customer, supplier or partner of any "
+         "stream")]
 
 
 @pytest.mark.parametrize("counts, flagged", [

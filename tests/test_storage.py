@@ -26,8 +26,8 @@ for i in range(int(sys.argv[2])):
 def test_an_edit_reported_as_saved_is_seen_by_a_fresh_process(ws: Workspace) -> None:
     goal = ws.service.add_goal("Durable")
     out = subprocess.run(
-        [sys.executable, "-c", "import sys; from board.workspace import Workspace; "
-         "print(Workspace.open(sys.argv[1]).service.get(sys.argv[2]).title)", str(ws.home), goal],
+        [sys.executable, "-c", ("import sys; from board.workspace import Workspace; "
+         "print(Workspace.open(sys.argv[1]).service.get(sys.argv[2]).title)"), str(ws.home), goal],
         capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "Durable"
 

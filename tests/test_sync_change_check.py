@@ -17,10 +17,10 @@ from automerge import core as am
 
 from board.document import BoardDocument, encode_apply_message
 from board.workspace import Workspace
+from sync.identity import Identity
 from sync.port import ServicePort
 from sync.protocol import PROTOCOL_VERSION, Changes, Hello
 from sync.session import SessionError, SyncSession
-from sync.identity import Identity
 from tests.fuzz_frames import rewrite_change
 from tests.signing import sign_with
 
@@ -112,3 +112,27 @@ def test_automerge_alone_would_take_the_forgery_and_then_fail_to_save(
     assert doc.get_heads() != heads  # taken
     with pytest.raises(Exception, match="error inflating document"):
         am.Document.load(bytes(doc.save()))
+
+
+@pytest.mark.parametrize("forgery", list(FORGERIES))
+def test_a_new_connection_judges_changes_against_what_earlier_ones_brought_in(
+    tmp_path: Path, forgery: str
+) -> None:
+    """What the check knows of the board is kept from one connection to the next (a node
+    makes a new one per connection); the next still sees every change stored meanwhile,
+    by peers and by local edits."""
+    ana = Workspace.init(tmp_path / "ana", "Orbit", "Ana")
+    ana.service.add_goal("keep me")
+    first, second = bens_changes(ana)
+    session_with_ben(ana).receive(Changes((sign_with(BEN, first),)))
+    ana.service.add_goal("made between the two connections")
+    before = state(ana)
+
+    later = session_with_ben(ana)
+    with pytest.raises(SessionError, match="inconsistent changes"):
+        bad = rewrite_change(second, **FORGERIES[forgery])  # type: ignore[arg-type]
+        later.receive(Changes((sign_with(BEN, bad),)))
+    assert state(ana) == before
+    session_with_ben(ana).receive(Changes((sign_with(BEN, second),)))
+    assert ana.store.change_count() == before[0] + 1
+    assert saves_a_loadable_copy(ana.service.doc)

@@ -29,7 +29,7 @@ import random
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -71,6 +71,41 @@ LIMITS = Limits(
     max_failed_handshakes=1_000_000,  # every fuzz peer is 127.0.0.1
 )
 FILLER = bytes(LIMITS.max_frame + HEADER.size)
+
+
+class Fuzzing(NamedTuple):
+    """Ana's board, Ben who joined it by invite, and hostile input made from its frames."""
+
+    ana: Workspace
+    ben: Workspace
+    ben_trust: Trust  # Ben's side of a connection to Ana
+    seeds: Seeds
+    fuzzer: FrameFuzzer
+
+
+async def two_members_fuzzing(tmp_path: Path, goals: int) -> Fuzzing:
+    """Ana's board with ``goals`` goals, Ben joined, and a fuzzer seeded with ``SEED`` on
+    real frames of that board (Ben's hello, its changes, a snapshot)."""
+    ana = Workspace.init(tmp_path / "ana", "Orbit", "Ana")
+    for i in range(goals):
+        ana.service.add_goal(f"goal {i}", confidence=i + 1)
+    ben = await invite_and_join(ana, tmp_path / "ben", "Ben")
+    ben_trust = Trust(ben.identity, [ana.identity.cert_pem])
+    hello = Hello(
+        PROTOCOL_VERSION, ana.service.team().id, ben.service.me, tuple(ana.service.doc.heads())
+    )
+    seeds = Seeds.from_board(ana.service.doc.doc, hello, ben_trust.client_context())
+    fuzzer = FrameFuzzer(random.Random(SEED), seeds, LIMITS.max_frame, LIMITS.max_hello)
+    return Fuzzing(ana, ben, ben_trust, seeds, fuzzer)
+
+
+def logged_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What teamboard logged as an error: a crash that a handler caught."""
+    return [
+        f"{r.name}: {r.getMessage()}"
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.name.startswith("teamboard")
+    ]
 
 
 async def fuzz_frames_in_memory(
@@ -197,16 +232,7 @@ async def test_fuzzed_frames_neither_crash_nor_hang_nor_change_the_board(
     loop.set_exception_handler(
         lambda _loop, ctx: unhandled.append(f"{ctx.get('message')} {ctx.get('exception')!r}")
     )
-    ana = Workspace.init(tmp_path / "ana", "Orbit", "Ana")
-    for i in range(5):
-        ana.service.add_goal(f"goal {i}", confidence=i + 1)
-    ben = await invite_and_join(ana, tmp_path / "ben", "Ben")
-    ben_trust = Trust(ben.identity, [ana.identity.cert_pem])
-    hello = Hello(
-        PROTOCOL_VERSION, ana.service.team().id, ben.service.me, tuple(ana.service.doc.heads())
-    )
-    seeds = Seeds.from_board(ana.service.doc.doc, hello, ben_trust.client_context())
-    fuzzer = FrameFuzzer(random.Random(SEED), seeds, LIMITS.max_frame, LIMITS.max_hello)
+    ana, ben, ben_trust, seeds, fuzzer = await two_members_fuzzing(tmp_path, goals=5)
     before = (ana.store.change_count(), sorted(ana.service.doc.heads()), tables(ana.service))
 
     # 1. In memory: the decoding and session code, on the live board.
@@ -230,11 +256,7 @@ async def test_fuzzed_frames_neither_crash_nor_hang_nor_change_the_board(
         server = node.server
         assert await eventually(lambda: not server.connections and not node.links, DEADLINE)
 
-        crashed = unhandled + [
-            f"{r.name}: {r.getMessage()}"
-            for r in caplog.records
-            if r.levelno >= logging.ERROR and r.name.startswith("teamboard")
-        ]
+        crashed = unhandled + logged_errors(caplog)
         assert not crashed, crashed[:5]
         after = (ana.store.change_count(), sorted(ana.service.doc.heads()), tables(ana.service))
         assert after == before, "the board changed"
@@ -268,16 +290,7 @@ async def test_garbage_changes_with_valid_checksums_are_refused_whole_or_taken_n
     or leave a document that cannot save a loadable copy. Each batch must end as a
     refusal that leaves the board exactly as it was, or be taken; never a crash."""
     caplog.set_level(logging.INFO, "teamboard")
-    ana = Workspace.init(tmp_path / "ana", "Orbit", "Ana")
-    for i in range(4):
-        ana.service.add_goal(f"goal {i}", confidence=i + 1)
-    ben = await invite_and_join(ana, tmp_path / "ben", "Ben")
-    ben_trust = Trust(ben.identity, [ana.identity.cert_pem])
-    hello = Hello(
-        PROTOCOL_VERSION, ana.service.team().id, ben.service.me, tuple(ana.service.doc.heads())
-    )
-    seeds = Seeds.from_board(ana.service.doc.doc, hello, ben_trust.client_context())
-    fuzzer = FrameFuzzer(random.Random(SEED), seeds, LIMITS.max_frame, LIMITS.max_hello)
+    ana, ben, ben_trust, seeds, fuzzer = await two_members_fuzzing(tmp_path, goals=4)
     team_id = ana.service.team().id
 
     def state() -> tuple[int, list[bytes]]:
@@ -324,11 +337,7 @@ async def test_garbage_changes_with_valid_checksums_are_refused_whole_or_taken_n
             for _ in range(GARBAGE_OVER_SOCKETS)
         ]
         await in_batches([hostile_member(node.port, ben_trust, seeds, b) for b in bad])
-        crashed = [
-            f"{r.name}: {r.getMessage()}"
-            for r in caplog.records
-            if r.levelno >= logging.ERROR and r.name.startswith("teamboard")
-        ]
+        crashed = logged_errors(caplog)
         assert not crashed, crashed[:5]
         conn = await connect("127.0.0.1", node.port, ben_trust, limits=LIMITS)
         assert isinstance(await conn.read_frame(), Hello)  # still answering members

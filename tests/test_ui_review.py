@@ -6,7 +6,6 @@ test_ui_review_refusals.py, follow mode over sync in test_ui_review_sync.py."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,9 @@ from board.ui.widgets.reviews_view import ReviewsView
 from board.ui.widgets.view import ItemTable
 from tests.review_helpers import (
     Homes,
+    board_opener,  # noqa: F401 (the fixture board_of)
     current_title,
+    demo_board,  # noqa: F401 (the fixture demo)
     go_next,
     jump_to,
     meeting_screen,
@@ -36,6 +37,7 @@ from tests.review_helpers import (
     record_titled,
     shown_outcome,
     start_review,
+    ticking_clock,  # noqa: F401 (the fixture clock)
 )
 from tests.test_ui_forms import error_of, fill
 from tests.ui_helpers import (
@@ -49,25 +51,8 @@ from tests.ui_helpers import (
 )
 
 
-@pytest.fixture
-def clock() -> TickingClock:
-    return TickingClock()
-
-
-@pytest.fixture
-def demo(tmp_path: Path, clock: TickingClock) -> Path:
-    return demo_home(tmp_path, clock)
-
-
-@pytest.fixture
-def board_of(demo: Path) -> Iterator[Homes]:
-    homes = Homes(demo)
-    yield homes
-    homes.close()
-
-
 async def test_a_whole_review_on_the_demo_board(
-    demo: Path, clock: TickingClock, board_of: Any
+    demo: Path, clock: TickingClock, board_of: Homes
 ) -> None:
     app = make_app(demo, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -306,7 +291,7 @@ async def test_a_review_starts_from_the_palette_with_its_own_timebox(demo: Path)
         assert "⏱ 5:00 left" in screen_text(pilot)
 
 
-# ----------------------------------------------------------------------------- bad input
+# ------------------------------------------------------------------------------ snapshot
 
 
 def test_review_screen_snapshot(

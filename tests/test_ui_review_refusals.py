@@ -4,11 +4,8 @@ facilitates (and can be joined instead), also when it started while the form was
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 from textual.widgets import Static
 
 from board.reviews import ReviewService
@@ -24,7 +21,9 @@ from board.ui.screens.review_forms import (
 from tests.review_helpers import (
     REVIEWS_KEY,
     Homes,
+    board_opener,  # noqa: F401 (the fixture board_of)
     current_title,
+    demo_board,  # noqa: F401 (the fixture demo)
     go_next,
     jump_to,
     put,
@@ -32,11 +31,11 @@ from tests.review_helpers import (
     second_member,
     shown_outcome,
     start_review,
+    ticking_clock,  # noqa: F401 (the fixture clock)
 )
 from tests.test_ui_forms import error_of, fill
 from tests.ui_helpers import (
     TickingClock,
-    demo_home,
     screen_text,
     settle,
     wait_for_board,
@@ -44,25 +43,8 @@ from tests.ui_helpers import (
 )
 
 
-@pytest.fixture
-def clock() -> TickingClock:
-    return TickingClock()
-
-
-@pytest.fixture
-def demo(tmp_path: Path, clock: TickingClock) -> Path:
-    return demo_home(tmp_path, clock)
-
-
-@pytest.fixture
-def board_of(demo: Path) -> Iterator[Homes]:
-    homes = Homes(demo)
-    yield homes
-    homes.close()
-
-
 async def test_invalid_outcomes_are_shown_in_the_form_and_change_nothing(
-    demo: Path, board_of: Any
+    demo: Path, board_of: Homes
 ) -> None:
     app = make_app(demo, clock=TickingClock())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -122,7 +104,7 @@ async def test_invalid_outcomes_are_shown_in_the_form_and_change_nothing(
 
 
 async def test_a_second_review_is_refused_naming_who_facilitates_and_can_be_joined(
-    demo: Path, tmp_path: Path, clock: TickingClock, board_of: Any
+    demo: Path, tmp_path: Path, clock: TickingClock, board_of: Homes
 ) -> None:
     ws, gus = second_member(demo, tmp_path / "gus", "Gus", clock)
     facilitator = ReviewService(gus)  # Gus, writing to the same home from "his machine"
@@ -222,6 +204,3 @@ async def test_starting_while_someone_else_just_started_is_refused_in_the_form(
             )
             assert isinstance(app.screen, StartReviewForm)
         assert len(ReviewService(ws.service).list()) == 1
-
-
-# ----------------------------------------------------------------------------- snapshot

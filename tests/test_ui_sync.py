@@ -56,6 +56,28 @@ async def two_members(tmp_path: Path) -> tuple[Path, Workspace]:
     return tmp_path / "ana", ben
 
 
+def ana_alone(tmp_path: Path) -> Path:
+    """Ana's home with a new board of her own (closed, for her app)."""
+    Workspace.init(tmp_path / "ana", "Orbit", "Ana").close()
+    return tmp_path / "ana"
+
+
+async def open_invite(pilot: Pilot[object]) -> InviteScreen:
+    """From the board: the Members view, ``i``; returns the invite once it shows its code."""
+    await wait_for_board(pilot)
+    await pilot.press("6")
+    await settle(pilot)
+    await pilot.press("i")
+    await poll(
+        pilot,
+        lambda: isinstance(pilot.app.screen, InviteScreen) and bool(pilot.app.screen.code),
+        what="the invite code",
+    )
+    modal = pilot.app.screen
+    assert isinstance(modal, InviteScreen)
+    return modal
+
+
 async def test_a_peers_goal_appears_on_the_board_without_any_step(tmp_path: Path) -> None:
     ana_home, ben = await two_members(tmp_path)
     app = make_app(ana_home, poll_interval=60, sync=True)  # no polling: only sync can tell
@@ -126,17 +148,9 @@ async def test_join_from_the_welcome_screen_opens_the_team_board(tmp_path: Path)
 
 
 async def test_invite_from_the_members_view_reports_who_joined(tmp_path: Path) -> None:
-    Workspace.init(tmp_path / "ana", "Orbit", "Ana").close()
-    app = make_app(tmp_path / "ana")
+    app = make_app(ana_alone(tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for_board(pilot)
-        await pilot.press("6")
-        await settle(pilot)
-        await pilot.press("i")
-        await poll(pilot, lambda: isinstance(app.screen, InviteScreen) and bool(app.screen.code),
-                   what="the invite code")
-        modal = app.screen
-        assert isinstance(modal, InviteScreen)
+        modal = await open_invite(pilot)
         assert modal.code in screen_text(pilot) and f"--peer {modal.peer}" in screen_text(pilot)
         host, port = modal.peer.rsplit(":", 1)
 
@@ -157,15 +171,9 @@ async def test_invite_from_the_members_view_reports_who_joined(tmp_path: Path) -
 
 
 async def test_escape_cancels_a_running_invite(tmp_path: Path) -> None:
-    Workspace.init(tmp_path / "ana", "Orbit", "Ana").close()
-    app = make_app(tmp_path / "ana")
+    app = make_app(ana_alone(tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for_board(pilot)
-        await pilot.press("6")
-        await settle(pilot)
-        await pilot.press("i")
-        await poll(pilot, lambda: isinstance(app.screen, InviteScreen) and bool(app.screen.code),
-                   what="the invite code")
+        await open_invite(pilot)
         await pilot.press("escape")
         await poll(pilot, lambda: not app.stoppers, what="the invite to end")
         await settle(pilot)
