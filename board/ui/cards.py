@@ -1,12 +1,16 @@
 """Cards: what the board shows of one goal or commitment, computed once per version of the
-record, and the preview line of the selected one (plain data and Rich text; no Textual)."""
+record, the line a board column draws of it, and the preview line of the selected one
+(plain data and Rich text; no Textual)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 from board.model import Commitment, Goal, Member, Record, Stream, Team
@@ -174,3 +178,59 @@ def preview_text(record: Record, card: Card, stream_title: str) -> Text:
     line.append(f" · {card.meta}")
     title = Text(record.label, style="bold", no_wrap=True, overflow="ellipsis")
     return Text.assemble(title, "\n", line)
+
+
+def card_line(
+    card: Card,
+    sub: int,
+    width: int,
+    lines_per_card: int,
+    done: bool,
+    style: Style,
+    component: Callable[[str], Style],
+    console: Console,
+) -> list[Segment]:
+    """Line ``sub`` of ``card``'s ``lines_per_card`` lines in a column ``width`` wide, on
+    ``style``: the kind glyph, a warning mark and the title (wrapped over all lines but the
+    last when there are three or more), then who and when on the last line when there are
+    two or more. ``component`` gives the style of a part (``cardlist--goal``, ...)."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    title_style = Style()
+    if card.type == "goal":
+        title_style += component("cardlist--goal")
+    if done:
+        title_style += component("cardlist--done")
+    if lines_per_card >= 2 and sub == lines_per_card - 1:
+        text.append("  ")
+        text.append(card.meta, component("cardlist--meta"))
+    else:
+        title = card.title
+        if lines_per_card >= 3:  # the title gets the first lines_per_card-1 lines, wrapped
+            title = wrapped(card.title, width - 2, lines_per_card - 1)[sub]
+        if sub == 0:
+            text.append(KIND_GLYPH.get(card.kind, "·"), component(f"cardlist--{card.kind}"))
+            text.append("!" if card.warn else " ", component("cardlist--warn"))
+        else:
+            text.append("  ")
+        text.append(title, title_style)
+    text.truncate(width, overflow="ellipsis", pad=True)
+    return [Segment(s.text, style + s.style if s.style else style) for s in text.render(console)]
+
+
+def wrapped(title: str, width: int, lines: int) -> list[str]:
+    """``title`` over ``lines`` lines of ``width`` at word boundaries, the last one
+    ellipsised; always ``lines`` entries."""
+    width = max(width, 4)
+    words, out, current = title.split(), [], ""
+    for word in words:
+        candidate = f"{current} {word}".strip()
+        if len(candidate) <= width or not current:
+            current = candidate
+        else:
+            out.append(current)
+            current = word
+    out.append(current)
+    if len(out) > lines:
+        rest = " ".join(out[lines - 1 :])
+        out = out[: lines - 1] + [rest if len(rest) <= width else rest[: width - 1] + "…"]
+    return out + [""] * (lines - len(out))

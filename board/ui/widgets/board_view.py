@@ -24,6 +24,7 @@ from board.ui.messages import OpenItem
 from board.ui.text import KIND_GLYPH, KIND_HINT, KIND_LABEL
 from board.ui.widgets.board_cards import KINDS, BoardCards
 from board.ui.widgets.cardlist import CardList
+from board.ui.widgets.quick_lines import QuickLines
 
 KIND_OPTIONS = [
     ("Routine + change", "both"),
@@ -33,7 +34,29 @@ KIND_OPTIONS = [
 WIDE = 140  # from this width the two lanes sit side by side
 
 
-class BoardView(BoardCards):
+# The board's containers and preview, as cheap as the lists in a frame that changes
+# neither (see QuickLines).
+class Lanes(QuickLines, Container):
+    pass
+
+
+class Lane(QuickLines, Vertical):
+    pass
+
+
+class Columns(QuickLines, Horizontal):
+    pass
+
+
+class Filters(QuickLines, Horizontal):
+    pass
+
+
+class Preview(QuickLines, Static):
+    pass
+
+
+class BoardView(QuickLines, BoardCards):
     """Goals and commitments by status, filterable by stream, kind, member and text."""
 
     TITLE = "Board"
@@ -65,19 +88,19 @@ class BoardView(BoardCards):
         self._previewed: Card | None = None  # the card the preview shows
 
     def build(self) -> ComposeResult:
-        with Horizontal(id="filters"):
+        with Filters(id="filters"):
             yield Select([], prompt="All streams", id="f-stream", compact=True)
             yield Select(KIND_OPTIONS, allow_blank=False, value="both", id="f-kind", compact=True)
             yield Select([], prompt="Anyone", id="f-member", compact=True)
             yield Input(placeholder="/ filter text", id="f-text", compact=True)
-        with Container(id="lanes"):
+        with Lanes(id="lanes"):
             for kind in KINDS:
-                with Vertical(id=f"lane-{kind}", classes=f"lane {kind}") as lane:
+                with Lane(id=f"lane-{kind}", classes=f"lane {kind}") as lane:
                     lane.border_title = f"{KIND_GLYPH[kind]} {KIND_LABEL[kind]} · {KIND_HINT[kind]}"
-                    with Horizontal(classes="columns"):
+                    with Columns(classes="columns"):
                         for column, label in BOARD_COLUMNS:
                             yield CardList(kind, column, label, id=f"cards-{kind}-{column}")
-        yield Static("", id="preview")
+        yield Preview("", id="preview")
 
     def lists(self) -> Iterable[CardList]:
         """Every column's list, lane by lane (no DOM query: the board asks often)."""

@@ -9,11 +9,16 @@ place: finding a card is a binary search, so it costs the same in a column of an
 A list is a whole board column: it draws the column's head (its first line: name and
 count) and its own scrollbar (Textual's glyphs and colours), instead of a label, a
 container and a scrollbar widget around it. Each widget costs render time in every frame
-that touches the board, so fewer of them make a status change paint sooner.
+that touches the board, so fewer of them make a status change paint sooner. In a frame
+that does not change a list it returns its last lines as they are (:class:`QuickLines`);
+one that does renders only its own lines, without Textual's per-line work for borders,
+padding and tint (a list has none).
 
 The keys are the board's (:class:`~board.ui.widgets.board_view.BoardView`): it moves its
 current column without moving the focus, because in Textual every focus change restyles
-widgets and repaints the whole screen, which would cost more than a frame.
+widgets and repaints the whole screen, which would cost more than a frame. The focused
+list looks a key's binding up itself rather than letting the key bubble through every
+container up to the app first.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -33,11 +37,11 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 
-from board.ui.cards import Card
-from board.ui.text import KIND_GLYPH
+from board.ui.cards import Card, card_line
+from board.ui.widgets.quick_lines import QuickLines
 
 
-class CardList(ScrollView, can_focus=True, inherit_bindings=False):
+class CardList(QuickLines, ScrollView, can_focus=True, inherit_bindings=False):
     """A focusable, scrollable list of cards with a cursor (no keys of its own: the
     board's keys move the cursor of its current list)."""
 
@@ -95,6 +99,7 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
         self.cards: list[Card] = []  # in sort_key order
         self._keys: dict[str, tuple[str, str, str]] = {}  # card id -> its sort_key
         self._cache: dict[tuple[object, ...], Strip] = {}
+        self._joined: dict[tuple[int, Segment], tuple[Strip, Strip]] = {}  # card line + bar
         self.done = column in ("done", "closed")
         self.cursor_shown = False  # the board's current column: its cursor is drawn
         self.keys_here = False  # the board has the keyboard: the cursor is drawn bright
@@ -156,6 +161,8 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
     def _changed(self) -> None:
         if len(self._cache) > 4000:
             self._cache.clear()
+        if len(self._joined) > 4000:
+            self._joined.clear()
         self._resize()
 
     def _settle_cursor(self, keep: str | None, old_cursor: int, changed: bool) -> None:
@@ -192,6 +199,7 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def watch_lines_per_card(self) -> None:
         self._cache.clear()
+        self._joined.clear()
         self._resize()
         self._scroll_cursor_into_view()
         self.refresh()
@@ -230,6 +238,14 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
         if self.current is not None:
             self.post_message(self.Selected(self, self.current))
 
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual looks a key's binding up once the key has bubbled through every widget
+        # around the list up to the app, one message hop each (about a millisecond in
+        # all); look it up here, along the same chain (the focused list's ancestors).
+        if await self.app._check_bindings(event.key):
+            event.stop()
+            event.prevent_default()
+
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None or offset.y < self.HEAD:
@@ -251,9 +267,38 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
             self.refresh()
 
     # ------------------------------------------------------------------ rendering
-    def render_lines(self, crop: Region) -> list[Strip]:
+    def render_changed_lines(self, crop: Region) -> list[Strip]:
         self._frame_bar = None
-        return super().render_lines(crop)
+        if not self._plain_box():
+            return super().render_changed_lines(crop)
+        # No border, padding, outline, tint or opacity: the widget's lines are its content
+        # lines through the app's line filters, which is what Textual's styles cache would
+        # make of them, less its work per line (a third of a list's cost in a frame).
+        width, bar = self.size.width, self._bar_shown()
+        filters = self.get_line_filters()
+        background = self.background_colors[1]
+        lines = []
+        for y in crop.line_range:
+            strip = self._line(y, width, bar)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            lines.append(strip)
+        self._styles_cache._dirty_lines.difference_update(crop.line_range)
+        if crop.column_span != (0, width):
+            x1, x2 = crop.column_span
+            lines = [strip.crop(x1, x2) for strip in lines]
+        return lines
+
+    def _plain_box(self) -> bool:
+        styles = self.styles
+        return (
+            not any(styles.gutter)
+            and not any(edge for edge, _ in styles.outline)
+            and not styles.tint.a
+            and styles.text_opacity == 1
+            and not styles.has_rule("hatch")
+            and self.opacity == 1
+        )
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -270,26 +315,39 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
         return style
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        return self._line(y, self.size.width, self._bar_shown())
+
+    def _line(self, y: int, width: int, bar: bool) -> Strip:
         if y < self.HEAD:
             return self._head_line(width)
         row = y - self.HEAD
-        if not self._bar_shown():
+        if not bar:
             return self._card_line(row, width)
-        return Strip.join([self._card_line(row, width - 1), self._bar_line(row)])
+        # The same strip for the same card line next to the same piece of scrollbar: a
+        # strip keeps what the line filters made of it, so they run once per line.
+        card, segment = self._card_line(row, width - 1), self._bar_segment(row)
+        joined = self._joined.get((id(card), segment))
+        if joined is None or joined[0] is not card:
+            joined = (card, Strip.join([card, Strip([segment], 1)]))
+            self._joined[id(card), segment] = joined
+        return joined[1]
 
     def _head_line(self, width: int) -> Strip:
         style = self._style() + self._style("cardlist--head")
-        blank = Style(bgcolor=style.bgcolor)  # padding: as a label with ``padding: 0 1``
         text = f"{self.label} {len(self.cards)}"[: max(width - 2, 0)]
-        segments = [Segment(" ", blank), Segment(text, style)]
-        segments.append(Segment(" " * max(width - 1 - len(text), 0), blank))
-        return Strip(segments, width).crop(0, width)
+        key = ("head", text, width, style)
+        strip = self._cache.get(key)
+        if strip is None:
+            blank = Style(bgcolor=style.bgcolor)  # padding: as a label with ``padding: 0 1``
+            segments = [Segment(" ", blank), Segment(text, style)]
+            segments.append(Segment(" " * max(width - 1 - len(text), 0), blank))
+            strip = self._cache[key] = Strip(segments, width).crop(0, width)
+        return strip
 
     def _bar_shown(self) -> bool:
         return self._card_lines() > self._list_height() > 0
 
-    def _bar_line(self, row: int) -> Strip:
+    def _bar_segment(self, row: int) -> Segment:
         """Row ``row`` of the scrollbar: Textual's scrollbar glyphs, in its colours."""
         bar = self._frame_bar
         if bar is None:
@@ -311,18 +369,23 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
             base = self._style()
             bar = [Segment(s.text, base + s.style if s.style else base) for s in segments]
             self._frame_bar = bar
-        segment = bar[row] if row < len(bar) else Segment(" ", self._style())
-        return Strip([segment], 1)
+        return bar[row] if row < len(bar) else Segment(" ", self._style())
 
     def _card_line(self, row: int, width: int) -> Strip:
         lpc = self.lines_per_card
         index, sub = divmod(int(self.scroll_y) + row, lpc)
         base = self._style()
         if index >= len(self.cards):
-            if not self.cards and row == 0:
-                empty = self._style("cardlist--empty")
-                return Strip([Segment(" —".ljust(width)[:width], base + empty)], width)
-            return Strip.blank(width, base)
+            empty = not self.cards and row == 0
+            blank_key = ("empty" if empty else "blank", width, base)
+            strip = self._cache.get(blank_key)
+            if strip is None:
+                strip = Strip.blank(width, base)
+                if empty:
+                    style = base + self._style("cardlist--empty")
+                    strip = Strip([Segment(" —".ljust(width)[:width], style)], width)
+                self._cache[blank_key] = strip
+            return strip
         card = self.cards[index]
         if index == self.cursor and self.cursor_shown:
             highlight = "cardlist--cursor" if self.keys_here else "cardlist--cursor-blur"
@@ -339,55 +402,11 @@ class CardList(ScrollView, can_focus=True, inherit_bindings=False):
         style: Style = self._style()
         if highlight:
             style = style + self._style(highlight)
-        kind_style = self._style(f"cardlist--{card.kind}")
-        lpc = self.lines_per_card
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        title_style = Style()
-        if card.type == "goal":
-            title_style += self._style("cardlist--goal")
-        if self.done:
-            title_style += self._style("cardlist--done")
-        warn = self._style("cardlist--warn")
-        meta_line = lpc >= 2 and sub == lpc - 1
-        if meta_line:
-            text.append("  ")
-            text.append(card.meta, self._style("cardlist--meta"))
-        else:
-            title = card.title
-            if lpc >= 3:  # the title gets the first lpc-1 lines, wrapped
-                title = _wrapped(card.title, width - 2, lpc - 1)[sub]
-            if sub == 0:
-                text.append(KIND_GLYPH.get(card.kind, "·"), kind_style)
-                text.append("!" if card.warn else " ", warn)
-            else:
-                text.append("  ")
-            text.append(title, title_style)
-        text.truncate(width, overflow="ellipsis", pad=True)
-        segments = [
-            Segment(s.text, style + s.style if s.style else style)
-            for s in text.render(self.app.console)
-        ]
+        segments = card_line(
+            card, sub, width, self.lines_per_card, self.done, style, self._style, self.app.console
+        )
         return Strip(segments, width).crop(0, width)
 
 
 def _sort_key(card: Card) -> tuple[str, str, str]:
     return card.sort_key
-
-
-def _wrapped(title: str, width: int, lines: int) -> list[str]:
-    """``title`` over ``lines`` lines of ``width`` at word boundaries, the last one
-    ellipsised; always ``lines`` entries."""
-    width = max(width, 4)
-    words, out, current = title.split(), [], ""
-    for word in words:
-        candidate = f"{current} {word}".strip()
-        if len(candidate) <= width or not current:
-            current = candidate
-        else:
-            out.append(current)
-            current = word
-    out.append(current)
-    if len(out) > lines:
-        rest = " ".join(out[lines - 1 :])
-        out = out[: lines - 1] + [rest if len(rest) <= width else rest[: width - 1] + "…"]
-    return out + [""] * (lines - len(out))
