@@ -43,8 +43,8 @@ class ChangeOps:
 
     ``segments``: runs of consecutive operations on one object, ``(object, first, end)``
     (object None: the root); ``made``: operation index -> the object that operation
-    creates; :meth:`key`: the map key of an operation, decoded on demand (most changes
-    never need one)."""
+    creates, in operation order; :meth:`key`: the map key of an operation, decoded on
+    demand (most changes never need one)."""
 
     __slots__ = ("_key_data", "_key_pos", "_keys", "_run", "made", "segments")
 
@@ -135,6 +135,7 @@ def decode_ops(chunk: bytes) -> ChangeOps:
 
 
 def _decode(chunk: bytes) -> ChangeOps:
+    # Called for every change a peer sends: one-byte numbers are read inline.
     if len(chunk) < 10 or chunk[:4] != MAGIC:
         raise ChangeFormatError("not an automerge chunk")
     kind = chunk[8]
@@ -161,38 +162,35 @@ def _decode(chunk: bytes) -> ChangeOps:
     count, pos = _uleb(body, pos)
     specs = []
     for _ in range(count):
-        spec = body[pos]
-        if spec < 0x80 and body[pos + 1] < 0x80:  # both fit in one byte: nearly always
-            size, pos = body[pos + 1], pos + 2
+        spec, size = body[pos], body[pos + 1]
+        if spec < 0x80 and size < 0x80:  # both fit in one byte: nearly always
+            pos += 2
         else:
             spec, pos = _uleb(body, pos)
             size, pos = _uleb(body, pos)
         specs.append((spec, size))
     columns: dict[int, bytes] = {}
-    for spec, size in specs:
-        if spec & ~DEFLATE_BIT in _WANTED:
+    for spec, size in specs:  # the columns' data follows their specifications
+        column = spec & ~DEFLATE_BIT
+        if column in _WANTED:
             data = body[pos : pos + size]
             if len(data) != size:
                 raise ChangeFormatError("truncated change columns")
-            if spec & DEFLATE_BIT:
-                data = zlib.decompress(data, -15)
-            columns[spec & ~DEFLATE_BIT] = data
+            columns[column] = zlib.decompress(data, -15) if spec & DEFLATE_BIT else data
         pos += size
     if pos > len(body):
         raise ChangeFormatError("truncated change columns")
     # Work on runs, not operations: a change's operations come in runs on one object.
+    made: dict[int, ObjKey] = {}
+    own, total = actors[0], 0
+    for action, n in _uint_runs(columns.get(COL_ACTION, b"")):
+        if action in MAKE_ACTIONS:
+            for i in range(total, total + n):
+                made[i] = (start_op + i, own)
+        total += n
     actor_runs = _uint_runs(columns.get(COL_OBJ_ACTOR, b""))
     counter_runs = _uint_runs(columns.get(COL_OBJ_CTR, b""))
-    action_runs = _uint_runs(columns.get(COL_ACTION, b""))
-    total = sum(n for _, n in action_runs)
     segments = _segments(actor_runs, counter_runs, actors, total)
-    made: dict[int, ObjKey] = {}
-    own, index = actors[0], start_op
-    for action, n in action_runs:
-        if action in MAKE_ACTIONS:
-            for i in range(index - start_op, index - start_op + n):
-                made[i] = (start_op + i, own)
-        index += n
     return ChangeOps(segments, made, columns.get(COL_KEY_STR, b""))
 
 
@@ -203,7 +201,30 @@ def _segments(
     total: int,
 ) -> list[tuple[ObjKey | None, int, int]]:
     """Merge the runs of the two object columns into runs of operations on one object."""
-    segments: list[tuple[ObjKey | None, int, int]] = []
+    if len(actor_runs) == 1 and actor_runs[0][1] >= total:
+        # Every operation names an object of one actor (a change by the board's creator,
+        # say): the counter runs alone tell the objects.
+        actor = actor_runs[0][0]
+        if actor is not None and actor >= len(actors):
+            raise ChangeFormatError("operation names an unknown actor")
+        name = None if actor is None else actors[actor]
+        counter_runs = [*counter_runs, (None, total)]  # past the column's end: the root
+        segments: list[tuple[ObjKey | None, int, int]] = []
+        pos = 0
+        previous: ObjKey | None = (-1, b"")  # no object
+        for counter, n in counter_runs:
+            if pos >= total:
+                break
+            step = min(total - pos, n)
+            target = None if counter is None or name is None else (counter, name)
+            if target == previous:
+                segments[-1] = (target, segments[-1][1], pos + step)
+            else:
+                segments.append((target, pos, pos + step))
+                previous = target
+            pos += step
+        return segments
+    segments = []
     a = c = 0  # next run of each column
     a_left = c_left = 0
     actor = counter = None
@@ -240,32 +261,36 @@ def _segments(
 def _uint_runs(data: bytes) -> list[tuple[int | None, int]]:
     """The runs ``(value, length)`` of an unsigned-integer column (None: null)."""
     out: list[tuple[int | None, int]] = []
+    append = out.append
     pos, end = 0, len(data)
     while pos < end:
         byte = data[pos]
         if byte < 0x40:  # a one-byte positive count
             count, pos = byte, pos + 1
+        elif byte < 0x80:  # a one-byte negative count
+            count, pos = byte - 0x80, pos + 1
         else:
             count, pos = _sleb(data, pos)
         if count > 0:
             byte = data[pos]
             if byte < 0x80:
-                value, pos = byte, pos + 1
+                append((byte, count))
+                pos += 1
             else:
                 value, pos = _uleb(data, pos)
-            out.append((value, count))
+                append((value, count))
         elif count < 0:
             for _ in range(-count):
                 byte = data[pos]
                 if byte < 0x80:
-                    out.append((byte, 1))
+                    append((byte, 1))
                     pos += 1
                 else:
                     value, pos = _uleb(data, pos)
-                    out.append((value, 1))
+                    append((value, 1))
         else:
             nulls, pos = _uleb(data, pos)
-            out.append((None, nulls))
+            append((None, nulls))
     return out
 
 

@@ -17,7 +17,7 @@ transactions here carry neither author nor time.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -265,27 +265,43 @@ class BoardDocument:
     def read_with_history(
         self, collection: str, record_id: str
     ) -> tuple[dict[str, Any] | None, list[HistoryEntry]]:
-        """:meth:`read` and :meth:`history` of one record in one pass over it (for the read
-        model, which wants both for every record a batch touched)."""
-        obj = self._record_obj(collection, record_id)
-        if obj is None:
-            return None, []
+        """:meth:`read` and :meth:`history` of one record in one pass over it."""
+        for _, data, entries in self.read_many_with_history(collection, [record_id]):
+            return data, entries
+        return None, []
+
+    def read_many_with_history(
+        self, collection: str, record_ids: Iterable[str]
+    ) -> Iterator[tuple[str, dict[str, Any] | None, list[HistoryEntry]]]:
+        """``(record id, fields or None, history)`` of each of ``record_ids``, each read
+        in one pass over the record (for the read model, which wants both for every
+        record a batch touched: per record, the cost is a few calls into automerge)."""
         doc = self.doc
-        data: dict[str, Any] = {}
-        entries: list[HistoryEntry] = []
-        for key, (value, child) in zip(doc.keys(obj), doc.values(obj)):
-            if key == HISTORY_KEY:
-                if value == am.ObjType.List:
-                    entries = history_entries(
-                        doc, child, collection, record_id, None, self.authors.member_of
-                    )
-            elif isinstance(value, am.ObjType):
-                data[key] = read_value(doc, value, child, None)
+        get, keys, values = doc.get, doc.keys, doc.values
+        obj_type, list_type = am.ObjType, am.ObjType.List
+        author_of = self.authors.member_of
+        parent = self._collection(collection)
+        for record_id in record_ids:
+            if collection == "team" or parent is None:
+                obj = parent
             else:
-                data[key] = value[1]
-        if collection != "team":
-            data["id"] = record_id
-        return data, in_time_order(entries)
+                got = get(parent, record_id)
+                obj = None if got is None or not isinstance(got[0], obj_type) else got[1]
+            if obj is None:
+                yield record_id, None, []
+                continue
+            data: dict[str, Any] = {}
+            entries: list[HistoryEntry] = []
+            for key, (value, child) in zip(keys(obj), values(obj)):
+                if not isinstance(value, obj_type):  # a scalar: (type, value)
+                    data[key] = value[1]
+                elif key != HISTORY_KEY:
+                    data[key] = read_value(doc, value, child, None)
+                elif value == list_type:
+                    entries = history_entries(doc, child, collection, record_id, None, author_of)
+            if collection != "team":
+                data["id"] = record_id
+            yield record_id, data, in_time_order(entries)
 
     # ------------------------------------------------------------------ writes
     @contextmanager

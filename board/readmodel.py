@@ -145,24 +145,35 @@ def fast_row(collection: str, data: dict[str, Any]) -> tuple[dict[str, Any], str
     if cls is Agreement:
         record = to_record(collection, data)
         return to_row(record), record.label
-    json_fields = JSON_FIELDS[collection]
     row: dict[str, Any] = {"id": data.get("id", ""), "type": cls.TYPE}
-    for name, default in _DEFAULTS[collection]:
+    for name, default, as_json in _DEFAULTS[collection]:
         value = data[name] if name in data else default()
-        row[name] = _JSON.encode(value) if name in json_fields else value
+        if as_json:  # most lists and maps of a record are empty: no encoder call for those
+            row[name] = (
+                _EMPTY_JSON[type(value)]
+                if not value and type(value) in _EMPTY_JSON
+                else _JSON.encode(value)
+            )
+        else:
+            row[name] = value
     row["archived"] = int(bool(row.get("archived")))
     return row, str(row.get("title") or row.get("name") or row["id"])
 
 
-def _defaults(cls: type[Record]) -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
+_EMPTY_JSON: dict[type, str] = {list: "[]", dict: "{}"}
+
+
+def _defaults(cls: type[Record]) -> list[tuple[str, Any, bool]]:
+    """(field, its default, whether it is stored as JSON) of each field but the id."""
+    out: list[tuple[str, Any, bool]] = []
+    json_fields = _json_fields(cls)
     for f in dataclasses.fields(cls):
         if f.name == "id":
             continue
         if f.default_factory is not dataclasses.MISSING:
-            out.append((f.name, f.default_factory))
+            out.append((f.name, f.default_factory, f.name in json_fields))
         else:
-            out.append((f.name, lambda value=f.default: value))
+            out.append((f.name, lambda value=f.default: value, f.name in json_fields))
     return out
 
 
@@ -177,8 +188,7 @@ def update(store: Store, doc: BoardDocument, touched: set[tuple[str, str]]) -> N
             by_collection.setdefault(collection, set()).add(record_id)
     for collection, ids in by_collection.items():
         rows, hist = [], []
-        for record_id in sorted(ids):
-            data, entries = doc.read_with_history(collection, record_id)
+        for record_id, data, entries in doc.read_many_with_history(collection, sorted(ids)):
             if data is None:
                 continue
             if collection == "team":

@@ -73,7 +73,7 @@ class RecordIndex:
         for change in changes:
             before = len(unknown)
             ops = decode_ops(change.raw_bytes)  # .bytes would compress it first
-            made = sorted(ops.made.items())
+            made = list(ops.made.items())  # in operation order
             next_made = 0
             for target, first, end in ops.segments:  # in operation order
                 record: RecordKey | None = None

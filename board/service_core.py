@@ -5,6 +5,7 @@ processes and peers wrote, compaction, and events for listeners."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -325,31 +326,39 @@ class ServiceCore:
                 failure.append(exc)
 
         touched: set[tuple[str, str]] | None = set()
-        with self._session():
-            before = self.doc.heads()
-            _, touched = self._apply_tracked(mutate)
-            applied = self.doc.changes_since(before)
-            if applied:
-                now = self.now()
-                # Store the bytes as they came (compressed, usually): asking automerge for
-                # them would compress every change again.
-                arrived = {}
-                for data in changes:
-                    digest_bytes = change_hash(data)
-                    if digest_bytes is not None:
-                        arrived[digest_bytes] = data
-                rows = []
-                for c in applied:
-                    digest = c.hash.hex()
-                    author, sig = signatures.get(digest, ("", b""))
-                    data = arrived.get(c.hash) or c.bytes
-                    rows.append((digest, c.actor_id.hex(), author, data, sig))
-                self.store.append_changes(rows, now)
-                self._seen_seq = self.store.max_seq()
-                self._sync_read_model(touched)
-                self._pending.append(
-                    BoardChanged(frozenset(touched or ()), origin="remote", everything=touched is None)
-                )
+        # A batch makes thousands of short-lived containers (decoded operations, rows,
+        # history entries). With the cyclic collector running, those alive at each
+        # collection are promoted until a full collection comes due, which walks every
+        # object of the process (tens of milliseconds with a big board open). Nothing
+        # here makes reference cycles: the collector waits until the batch is stored.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with self._session():
+                before = self.doc.heads()
+                _, touched = self._apply_tracked(mutate)
+                applied = self.doc.changes_since(before)
+                if applied:
+                    now = self.now()
+                    # automerge keeps a change that arrived compressed in that form (the usual
+                    # case: ``bytes`` is then free), and compresses others once; hashing what
+                    # arrived to find each change's bytes would inflate every change again.
+                    rows = []
+                    for c in applied:
+                        digest = c.hash.hex()
+                        author, sig = signatures.get(digest, ("", b""))
+                        rows.append((digest, c.actor_id.hex(), author, c.bytes, sig))
+                    self.store.append_changes(rows, now)
+                    self._seen_seq = self.store.max_seq()
+                    self._sync_read_model(touched)
+                    self._pending.append(
+                        BoardChanged(
+                            frozenset(touched or ()), origin="remote", everything=touched is None
+                        )
+                    )
+        finally:
+            if collecting:
+                gc.enable()
         if failure:
             raise failure[0]
         # Compaction (a full save of the document) waits for a quiet moment, see

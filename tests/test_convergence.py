@@ -80,7 +80,7 @@ def exchange(src: BoardService, dst: BoardService, rng: random.Random, partial: 
 def tables(svc: BoardService) -> dict[str, list[dict[str, object]]]:
     out = {}
     for name in readmodel.tables():
-        order = "item, seq" if name == "history" else "id"
+        order = "item, type, seq" if name == "history" else "id"
         out[name] = svc.store.rows(f"SELECT * FROM [{name}] ORDER BY {order}")
     return out  # type: ignore[return-value]
 

@@ -48,7 +48,7 @@ async def invite_and_join(inviter: Workspace, home: Path, name: str, discovery: 
 
 
 def tables(svc: BoardService) -> dict[str, list[dict[str, object]]]:
-    return {name: svc.store.rows(f"SELECT * FROM [{name}] ORDER BY " + ("item, seq" if name == "history" else "id"))
+    return {name: svc.store.rows(f"SELECT * FROM [{name}] ORDER BY " + ("item, type, seq" if name == "history" else "id"))
             for name in readmodel.tables()}  # type: ignore[misc]
 
 
