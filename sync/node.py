@@ -11,8 +11,9 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from board.authors import bound_key
 from board.events import BoardChanged, Event, PeersChanged, SyncProblem
@@ -51,7 +52,7 @@ def interfaces_from_env(given: Sequence[str] = ()) -> list[str]:
     env = os.environ.get("TEAMBOARD_INTERFACES", "").strip()
     if env:
         return [i.strip() for i in env.split(",") if i.strip()]
-    from zeroconf import get_all_addresses
+    from zeroconf import get_all_addresses  # type: ignore[attr-defined]
 
     found = [a for a in get_all_addresses() if not a.startswith("127.")]
     return found or ["127.0.0.1"]
@@ -129,7 +130,7 @@ class SyncNode:
         self.trust = Trust(identity, self._member_certs())
         self.server: Server | None = None
         self.discovery: Discovery | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._poke_scheduled = False
@@ -178,8 +179,8 @@ class SyncNode:
         except Exception:  # a busy or failing database: the next start compacts
             log.exception("could not compact the board")
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

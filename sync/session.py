@@ -14,7 +14,10 @@ in tests, by another session in memory::
 Conversation: both sides send :class:`Hello`. When the peer has no heads and we do, we
 send a :class:`Snapshot` first (automerge's sync protocol alone sends every change, many
 times the snapshot's size) and wait for the peer's first sync message; the empty side
-sends nothing until it has loaded the snapshot. Otherwise both sides exchange
+sends nothing until it has loaded the snapshot. When the two hellos announce the same
+heads, both sides know they are in sync and the exchange ends there: each side's sync
+state is seeded as if the peer had said so in a sync message (:func:`in_sync_message`),
+so the next edit travels as it would after a full exchange. Otherwise both sides exchange
 :class:`SyncMessage` frames until :attr:`SyncSession.synced`. Local edits are pushed with
 :meth:`SyncSession.push`. Outgoing snapshots and sync messages carry the signatures of
 the changes in them, looked up through the port, so the receiving port can verify them
@@ -33,7 +36,7 @@ from typing import Protocol
 
 from automerge import core as am
 
-from board.change_ops import change_hash
+from board.change_ops import change_hash, encode_uleb
 from board.document import encode_apply_message
 from sync.protocol import (
     PROTOCOL_VERSION,
@@ -167,6 +170,9 @@ class SyncSession:
         # Whether our last sync message carried changes: one that carried none is at most
         # an acknowledgement, which the peer need not answer (automerge stays quiet then).
         self._last_sent: bool = False
+        # What the peer's hello told us, as an automerge sync message, when both hellos
+        # announced the same heads: received before anything else touches the state.
+        self._seed: bytes | None = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -243,11 +249,11 @@ class SyncSession:
     ) -> list[Frame]:
         if message is not None and self._awaiting_snapshot:
             raise SessionError("expected a snapshot before sync messages")
-        peer_heads, carried = self._peer_heads, []
+        peer_heads, carried = self._peer_heads, list[bytes]()
         if message is not None:
             peer_heads, carried = parse_sync_message(message.data)
         batch = Received(
-            messages=(message.data,) if message is not None else (),
+            messages=self._take_seed() + ((message.data,) if message is not None else ()),
             carried=tuple(carried),
             signatures=tuple(message.signatures) if message is not None else (),
             pushed=tuple(pushed),
@@ -303,6 +309,13 @@ class SyncSession:
             data = self.port.save()
             out.append(Snapshot(data, tuple(self.port.signatures(None))))
             return out  # the peer speaks next, once it has loaded the snapshot
+        if sorted(hello.heads) == sorted(self._sent_heads or ()):
+            # In sync already: the hellos said all a first round of sync messages would
+            # (two bloom filters of the whole history), so none is sent.
+            self._seed = in_sync_message(hello.heads)
+            if sorted(self.port.heads()) == sorted(hello.heads):
+                return out
+            # (an edit made since our hello still has to go)
         return out + self._next_message()
 
     def _on_snapshot(self, snapshot: Snapshot) -> list[Frame]:
@@ -312,7 +325,16 @@ class SyncSession:
         self._awaiting_snapshot = False
         return self._next_message()
 
+    def _take_seed(self) -> tuple[bytes, ...]:
+        seed, self._seed = self._seed, None
+        return () if seed is None else (seed,)
+
     def _next_message(self) -> list[Frame]:
+        seed = self._take_seed()
+        if seed:
+            self.port.receive(self.state, Received(messages=seed))
+            if self.synced:  # automerge would still answer the seed once: nothing to say
+                return []
         data = self.port.generate_sync_message(self.state)
         if data is None:
             self._last_sent = False
@@ -357,6 +379,20 @@ def parse_sync_message(data: bytes) -> tuple[list[bytes], list[bytes]]:
     entries = [take(uleb()) for _ in range(uleb())]
     # v2 messages may concatenate several chunks in one entry, and append capabilities.
     return heads, [chunk for entry in entries for chunk in split_chunks(entry)]
+
+
+def in_sync_message(heads: Sequence[bytes]) -> bytes:
+    """The automerge sync message (v1) of a peer that holds exactly ``heads`` and knows
+    we hold them too: those heads, nothing needed, everything up to them in common (an
+    empty bloom filter past them), no changes. Receiving it leaves a sync state where a
+    full exchange would have left it, without the exchange."""
+    ordered = sorted(heads)  # automerge compares head lists as sorted vectors
+
+    def hashes(items: Sequence[bytes]) -> bytes:
+        return encode_uleb(len(items)) + b"".join(items)
+
+    have = encode_uleb(1) + hashes(ordered) + encode_uleb(0)  # one entry, empty bloom
+    return bytes([0x42]) + hashes(ordered) + hashes([]) + have + encode_uleb(0)
 
 
 MAGIC = b"\x85\x6f\x4a\x83"
