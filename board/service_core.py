@@ -17,6 +17,7 @@ from board import readmodel
 from board.change_ops import change_hash
 from board.dates import parse_date
 from board.document import BoardDocument, Heads, heads_hex
+from board.document_load import load_at_once, load_in_steps
 from board.events import BoardChanged, Event
 from board.model import (
     HistoryEntry,
@@ -109,15 +110,14 @@ class ServiceCore:
         me: str,
         sign: Callable[[bytes], bytes] | None = None,
         clock: Clock | None = None,
+        pause: Callable[[], None] | None = None,
     ) -> Self:
-        """Load the board from the latest snapshot plus the changes after it."""
-        snapshot = store.latest_snapshot()
-        upto = snapshot.upto_seq if snapshot else 0
-        changes = store.changes_after(upto)
-        data = (snapshot.data if snapshot else b"") + b"".join(c.data for c in changes)
-        doc = BoardDocument.load(data, actor) if data else BoardDocument.empty(actor)
+        """Load the board from the latest snapshot plus the changes after it; with
+        ``pause``, from its change log in small steps, calling ``pause`` between them (a
+        screen keeps answering keys meanwhile: see :mod:`board.document_load`)."""
+        doc, seen = load_in_steps(store, actor, pause) if pause else load_at_once(store, actor)
         service = cls(store, doc, me, sign, clock)
-        service._seen_seq = changes[-1].seq if changes else upto
+        service._seen_seq = seen
         stale = store.get_meta("readmodel_heads") != ",".join(heads_hex(doc.heads()))
         if stale or store.get_meta("readmodel_version") != readmodel.READMODEL_VERSION:
             with store.write():

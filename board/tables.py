@@ -17,6 +17,13 @@ from board.model import BoardError, Member, Record, Team
 from storage.store import Store
 
 Clock = Callable[[], dt.datetime]
+# Columns whose values repeat from record to record (who, what kind, which status, stream
+# or goal): their records share one string per value instead of holding a copy each
+# (megabytes with 10,000 items, held for as long as the board is shown).
+SHARED_COLUMNS = (
+    "type", "created_by", "updated_by", "kind", "stream", "status", "by", "to", "to_kind",
+    "goal", "due", "accountable", "cadence", "review_on", "metric", "unit",
+)  # fmt: skip
 
 
 def read_records(store: Store, collection: str, include_archived: bool = False) -> list[Record]:
@@ -26,7 +33,18 @@ def read_records(store: Store, collection: str, include_archived: bool = False) 
     if not include_archived and collection not in ("members", "focus"):
         sql += " WHERE archived = 0"
     sql += " ORDER BY created_at, id"
-    return [readmodel.from_row(collection, row) for row in store.rows(sql)]
+    rows = store.rows(sql)
+    shared: dict[object, object] = {}
+    columns = [c for c in SHARED_COLUMNS if rows and c in rows[0]]
+    records = []
+    for row in rows:
+        for column in columns:
+            value = row[column]
+            row[column] = shared.setdefault(value, value)
+        if row.get("updated_at") == row.get("created_at"):  # never edited: one string
+            row["updated_at"] = row["created_at"]
+        records.append(readmodel.from_row(collection, row))
+    return records
 
 
 class BoardTables:

@@ -4,7 +4,8 @@ service (and, when asked, the sync node). The CLI and the UI both start here."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
@@ -18,6 +19,7 @@ from sync.identity import Identity, IdentityError
 
 DB_FILE = "board.db"
 DOCTOR = "`teamboard doctor` says how to recover"
+OPENING_PAGE_CACHE = -256  # KiB (SQLite's default is 2,000)
 
 
 class HomeError(BoardError):
@@ -32,6 +34,19 @@ def default_home() -> Path:
 
 def has_board(home: Path) -> bool:
     return (home / DB_FILE).exists()
+
+
+@contextmanager
+def _small_page_cache(store: Store) -> Iterator[None]:
+    """Opening reads the tables and the change log once, from end to end: through a small
+    page cache, so that pages read once do not stay in memory (2 MB) for as long as the
+    board is open. Afterwards the cache may grow again, with the pages actually reused."""
+    (size,) = store.conn.execute("PRAGMA cache_size").fetchone()
+    store.conn.execute(f"PRAGMA cache_size = {OPENING_PAGE_CACHE}")
+    try:
+        yield
+    finally:
+        store.conn.execute(f"PRAGMA cache_size = {int(size)}")
 
 
 class Workspace:
@@ -49,11 +64,14 @@ class Workspace:
         home: Path,
         clock: Clock | None = None,
         on_tables: Callable[[BoardTables], None] | None = None,
+        pause: Callable[[], None] | None = None,
     ) -> Workspace:
         """Open an existing home; raises HomeError with a one-line reason.
 
         ``on_tables`` is called with the board's read-model tables before the document
-        loads (a screen can show the board from them meanwhile)."""
+        loads (a screen can show the board from them meanwhile); with ``pause``, the
+        document loads in small steps with a call to ``pause`` between them, so that other
+        threads (the screen) keep running meanwhile."""
         home = Path(home).expanduser()
         if not has_board(home):
             raise HomeError(
@@ -72,15 +90,20 @@ class Workspace:
             hint = "" if "newer teamboard" in str(exc) else f"; {DOCTOR}"
             raise HomeError(f"{exc}{hint}") from None
         try:
-            if on_tables is not None:
-                on_tables(BoardTables(store, identity.member_id, clock))
-            service = BoardService.open(store, identity.actor, identity.member_id, identity.sign, clock)
+            with _small_page_cache(store):
+                if on_tables is not None:
+                    on_tables(BoardTables(store, identity.member_id, clock))
+                service = BoardService.open(
+                    store, identity.actor, identity.member_id, identity.sign, clock, pause
+                )
         except BoardError:
             store.close()
             raise
         except Exception as exc:  # automerge refuses a corrupt change log
             store.close()
-            raise HomeError(f"{home / DB_FILE}: the board cannot be loaded ({exc}); {DOCTOR}") from None
+            raise HomeError(
+                f"{home / DB_FILE}: the board cannot be loaded ({exc}); {DOCTOR}"
+            ) from None
         return cls(home, identity, store, service)
 
     @classmethod
@@ -91,7 +114,9 @@ class Workspace:
             raise HomeError(f"{home} already holds a board")
         home.mkdir(parents=True, exist_ok=True)
         try:
-            identity = Identity.load(home) if (home / "identity.key").exists() else Identity.create(home)
+            identity = (
+                Identity.load(home) if (home / "identity.key").exists() else Identity.create(home)
+            )
             store = Store(home / DB_FILE, readmodel.tables())
         except (IdentityError, StoreError) as exc:
             raise HomeError(str(exc)) from None

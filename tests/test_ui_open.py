@@ -12,7 +12,9 @@ import pytest
 from textual.pilot import Pilot
 
 import board.workspace as workspace_module
+from board import document_load
 from board.service import BoardService
+from board.ui import opening
 from board.ui.app import TeamboardApp, make_app
 from board.ui.screens.main import MainScreen
 from board.ui.widgets.board_view import BoardView
@@ -80,3 +82,48 @@ async def test_the_board_shows_before_its_document_loads_and_nothing_typed_is_lo
         release.set()
     with Workspace.open(home) as ws:
         assert ws.service.get(printer).status == "accepted"  # type: ignore[attr-defined]
+
+
+async def test_keys_are_answered_while_the_document_loads_in_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    with Workspace.init(home, "Orbit", "Ana", clock=TickingClock()) as ws:
+        first = ws.service.add_commitment("Book the venue", to="Facilities")
+        second = ws.service.add_commitment("Send the invitations", to="Facilities")
+        ws.service.add_commitment("Order the coffee", to="Facilities")
+    # The document loads in steps, the first of one change; after it, it waits until the
+    # test says so.
+    monkeypatch.setattr(document_load, "FIRST_BATCH", 1)
+    halfway, release = threading.Event(), threading.Event()
+
+    def held_pause() -> None:
+        halfway.set()
+        assert release.wait(120), "the test never let the document load"
+
+    monkeypatch.setattr(opening, "_let_the_screen_run", held_pause)
+    app = make_app(home, clock=TickingClock(), poll_interval=0.2)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_without_workers(pilot, lambda: board_shown(app), "the board")
+            await wait_without_workers(pilot, halfway.is_set, "the document half loaded")
+            board = app.screen.query_one(BoardView)
+            assert app.workspace is None and board.selected_id() == first
+            await pilot.press("down")  # answered from the board shown, mid-load
+            assert board.selected_id() == second
+            await pilot.press("up", "down")
+            assert board.selected_id() == second
+            await pilot.press("s")  # a change: waits for the document, is not lost
+            await pilot.pause(0.2)
+            assert board.cards[second].column == "proposed"
+            release.set()
+            await wait_until(
+                pilot,
+                lambda: board.cards[second].column == "accepted",
+                what="the status change asked for while the document loaded",
+            )
+            assert board.cards[first].column == "proposed"
+    finally:
+        release.set()
+    with Workspace.open(home) as ws:
+        assert ws.service.get(second).status == "accepted"  # type: ignore[attr-defined]

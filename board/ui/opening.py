@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,8 +29,20 @@ from board.workspace import Workspace
 
 log = logging.getLogger("teamboard.ui")
 # How long the document waits for the board shown from the tables to be painted before it
-# loads (loading holds the interpreter lock: the screen could not paint meanwhile).
+# loads (loading takes most of the interpreter's time: the first paint would wait).
 FIRST_PAINT_WAIT = 3.0
+# Between two steps of loading the document, the worker sleeps this long: the screen, if
+# it has something to do, runs meanwhile.
+LOAD_PAUSE = 0.001
+# How long a thread that wants the interpreter waits for the one holding it before taking
+# it, while the document loads (Python's default is 5 ms): a key's work on screen is not cut
+# up by loading steps.
+SCREEN_FIRST_INTERVAL = 0.05
+SWITCH_INTERVAL = sys.getswitchinterval()  # as it was: set back once the document loaded
+
+
+def _let_the_screen_run() -> None:
+    time.sleep(LOAD_PAUSE)
 
 
 class Opening(App[None]):
@@ -64,6 +78,10 @@ class Opening(App[None]):
         shown: list[BoardTables] = []
 
         def show_tables(tables: BoardTables) -> None:
+            # The board read now lives as long as it is shown: the collector would walk the
+            # records again and again while they are made (a full walk of 50,000 cards
+            # takes a tenth of a second), so it pauses meanwhile.
+            gc.disable()
             try:
                 directory = Directory.load(tables)
                 self.preloaded_board = load_board(
@@ -73,16 +91,23 @@ class Opening(App[None]):
                 log.debug("showing %s from its tables failed", self.home, exc_info=True)
                 self.preloaded_board = None
                 return
+            finally:
+                gc.enable()
             try:
                 self.call_from_thread(self._show_board, directory)
             except RuntimeError:  # the app quit meanwhile
                 return
             shown.append(tables)
             self._painted.wait(FIRST_PAINT_WAIT)
+            # While the document loads, the screen keeps the interpreter until it is done
+            # with a key (or waits for the next one): the loading steps fit in between.
+            sys.setswitchinterval(SCREEN_FIRST_INTERVAL)
 
         try:
             try:
-                workspace = Workspace.open(self.home, self.clock, on_tables=show_tables)
+                workspace = Workspace.open(
+                    self.home, self.clock, on_tables=show_tables, pause=_let_the_screen_run
+                )
                 directory = Directory.load(workspace.service)
                 changed = bool(shown) and shown[0].current_version() != shown[0].version
                 if not shown:
@@ -104,6 +129,8 @@ class Opening(App[None]):
             if not self._adopt(workspace):
                 return
         finally:
+            if sys.getswitchinterval() == SCREEN_FIRST_INTERVAL:  # (another app's may run)
+                sys.setswitchinterval(SWITCH_INTERVAL)
             self._open_done.set()
         self._call_quietly(self.board_opened, workspace, directory, changed)
 
@@ -135,6 +162,9 @@ class Opening(App[None]):
 
     def board_painted(self) -> None:
         """The board view painted its first cards."""
+        # Keep the collector off the board just read while the document loads: a full
+        # collection then would hold up the keys answered meanwhile.
+        self.settle_memory()
         self._painted.set()
 
     def settle_memory(self) -> None:
