@@ -1,4 +1,4 @@
-"""The main screen: the seven views as tabs (keys 1–7), item actions, and the palette commands."""
+"""The main screen: the nine views as tabs (keys 1–9), item actions, and the palette commands."""
 
 from __future__ import annotations
 
@@ -35,6 +35,11 @@ VIEWS: list[tuple[str, type[View]]] = [
     ("reviews", ReviewsView),
     ("network", NetworkView),
 ]
+
+
+# Columns the tab bar needs for "1 Board  2 Agreements ..." (each tab is padded by one
+# column on either side).
+TABS_WITH_NUMBERS = sum(len(f"{i + 1} {cls.TITLE}") + 2 for i, (_, cls) in enumerate(VIEWS))
 
 
 class ViewTabs(TabbedContent):
@@ -78,6 +83,17 @@ class MainScreen(ItemActions, Screen[None]):
 
     def on_mount(self) -> None:
         self.view("board").show()
+
+    def on_resize(self) -> None:
+        """Every tab stays in sight: where the numbered labels do not fit (80 columns), the
+        tabs show the titles alone (the number keys still work, and ``?`` lists them)."""
+        numbered = self.size.width >= TABS_WITH_NUMBERS
+        tabs = self.query_one(TabbedContent)
+        for i, (key, cls) in enumerate(VIEWS):
+            label = f"{i + 1} {cls.TITLE}" if numbered else cls.TITLE
+            tab = tabs.get_tab(key)
+            if tab.label_text != label:
+                tab.label = label
 
     def view(self, key: str) -> View:
         return self.query_one(f"#view-{key}", View)
