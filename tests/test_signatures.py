@@ -19,11 +19,10 @@ from automerge import core as am
 from board.events import SyncProblem
 from board.service import BoardService
 from board.workspace import Workspace
-from sync.node import SyncNode
 
 from .conftest import Cli
 from .signing import sign_with
-from .test_sync_team import LOOPBACK, PATIENCE, assert_identical, invite_and_join, round_with, serve
+from .test_sync_team import assert_identical, client_round, invite_and_join, round_with, serve
 
 Team = tuple[Workspace, Workspace, Workspace, Workspace]
 
@@ -129,12 +128,9 @@ async def test_a_forged_change_is_refused_and_the_board_is_unchanged(
     carrier.service.apply_remote([*made_on, forged])
     before = state(ana)
     node = await serve(carrier)
-    client = SyncNode(ana.service, ana.identity, interfaces=LOOPBACK, listen=False, discovery=False)
-    await client.start()
     try:
-        links = await client.sync_round([("127.0.0.1", node.port)], timeout=PATIENCE)
+        links = await client_round(ana, node.port)
     finally:
-        await client.stop()
         await node.stop()
 
     assert not any(link.synced.is_set() for link in links)
@@ -162,12 +158,7 @@ async def test_a_third_peer_refuses_what_a_relay_accepted_and_honest_sync_goes_o
     events: list[object] = []
     ana_node.on_event = events.append  # what the app shows as a sync warning
     try:
-        client = SyncNode(
-            dan.service, dan.identity, interfaces=LOOPBACK, listen=False, discovery=False
-        )
-        await client.start()
-        links = await client.sync_round([("127.0.0.1", ana_node.port)], timeout=PATIENCE)
-        await client.stop()
+        links = await client_round(dan, ana_node.port)
         assert links and not links[0].synced.is_set()
         assert "refused the peer's changes" in caplog.text
         problems = [e.message for e in events if isinstance(e, SyncProblem)]
@@ -213,20 +204,9 @@ async def test_a_newcomer_refuses_a_snapshot_that_holds_a_forgery(
     eve = Workspace.create(tmp_path / "eve")
     dan.service.add_member(eve.identity.member_id, "Eve", eve.identity.cert_pem, dan.service.me)
     node = await serve(dan)
-    client = SyncNode(
-        eve.service,
-        eve.identity,
-        interfaces=LOOPBACK,
-        listen=False,
-        discovery=False,
-        extra_trust=[dan.identity.cert_pem],
-        team_id=dan.service.team().id,
-    )
-    await client.start()
     try:
-        links = await client.sync_round([("127.0.0.1", node.port)], timeout=PATIENCE)
+        links = await client_round(eve, node.port, newcomer_of=dan)
     finally:
-        await client.stop()
         await node.stop()
     assert links and not links[0].synced.is_set()
     assert "not its author's" in caplog.text

@@ -3,27 +3,15 @@ edit still travels in one message. Real homes, real TLS sockets on 127.0.0.1."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from board.workspace import Workspace
 from sync.limits import Limits
 from sync.node import Link, SyncNode
 
-LOOPBACK = ["127.0.0.1"]
-PATIENCE = 90.0  # seconds: generous, the machines running the suite are shared and noisy
+from .test_sync_team import LOOPBACK, client_round, eventually
+
 QUIET = Limits(ping_interval=600.0, idle_timeout=1200.0)  # no keepalive frames in the counts
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = PATIENCE) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` passes; returns its last value."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            return bool(condition())
-        await asyncio.sleep(0.02)
-    return True
 
 
 def goal_listed(ws: Workspace, title: str) -> bool:
@@ -45,18 +33,7 @@ async def test_homes_in_sync_reconnect_with_hellos_only_and_the_next_edit_takes_
         ana.service.add_goal(f"goal {i}")
     server = SyncNode(ana.service, ana.identity, interfaces=LOOPBACK, discovery=False, limits=QUIET)
     await server.start()
-    joining = SyncNode(
-        ben.service,
-        ben.identity,
-        interfaces=LOOPBACK,
-        listen=False,
-        discovery=False,
-        extra_trust=[ana.identity.cert_pem],
-        team_id=ana.service.team().id,
-    )
-    await joining.start()
-    (first,) = await joining.sync_round([("127.0.0.1", server.port)], timeout=PATIENCE)
-    await joining.stop()
+    (first,) = await client_round(ben, server.port, newcomer_of=ana)
     assert first.synced.is_set()
     assert sorted(ben.service.doc.heads()) == sorted(ana.service.doc.heads())
 

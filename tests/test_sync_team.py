@@ -15,7 +15,7 @@ from board.service import BoardService
 from board.workspace import Workspace
 from sync.identity import Identity
 from sync.invite import WORDS
-from sync.node import SyncNode
+from sync.node import Link, SyncNode
 from sync.team import TeamError, run_invite, run_join
 from sync.transport import PeerRejected, Trust, connect
 
@@ -68,11 +68,25 @@ async def serve(ws: Workspace, **kw: object) -> SyncNode:
     return node
 
 
-async def round_with(ws: Workspace, node: SyncNode) -> None:
-    client = SyncNode(ws.service, ws.identity, interfaces=LOOPBACK, listen=False, discovery=False)
+async def client_round(
+    ws: Workspace, port: int, newcomer_of: Workspace | None = None, timeout: float = PATIENCE
+) -> list[Link]:
+    """One sync round from ``ws`` to the node listening on ``port``, by a client node that
+    stops afterwards; ``newcomer_of``: the member whose board an empty home is joining
+    (trusted before the board, with its member list, is there)."""
+    extra = {} if newcomer_of is None else {
+        "extra_trust": [newcomer_of.identity.cert_pem], "team_id": newcomer_of.service.team().id}
+    client = SyncNode(ws.service, ws.identity, interfaces=LOOPBACK, listen=False, discovery=False,
+                      **extra)  # type: ignore[arg-type]
     await client.start()
-    links = await client.sync_round([("127.0.0.1", node.port)], timeout=30)
-    await client.stop()
+    try:
+        return await client.sync_round([("127.0.0.1", port)], timeout=timeout)
+    finally:
+        await client.stop()
+
+
+async def round_with(ws: Workspace, node: SyncNode) -> None:
+    links = await client_round(ws, node.port, timeout=30)
     assert links and all(link.synced.is_set() for link in links)
 
 
