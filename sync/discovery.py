@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from zeroconf import IPVersion, ServiceStateChange, Zeroconf
+from zeroconf import IPVersion, NonUniqueNameException, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 log = logging.getLogger("teamboard.sync")
@@ -110,7 +110,16 @@ class Discovery:
         self._aiozc = AsyncZeroconf(interfaces=self.interfaces, ip_version=IPVersion.V4Only)
         if self.advertise:
             self._info = self.service_info()
-            await (await self._aiozc.async_register_service(self._info))
+            try:
+                await (await self._aiozc.async_register_service(self._info))
+            except NonUniqueNameException:
+                # Our identity is advertised already: another teamboard process on this
+                # home (the app, `serve`, `invite`) runs beside us and shares our board.
+                log.warning(
+                    "another teamboard process of this home already advertises it on the "
+                    "network; this one only looks for peers"
+                )
+                self._info = None
         self._browser = AsyncServiceBrowser(
             self._aiozc.zeroconf, [SERVICE_TYPE], handlers=[self._on_service_state_change]
         )

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from collections.abc import Callable
 
+import pytest
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from sync.discovery import SERVICE_TYPE, Discovery, PeerInfo, peer_tag, team_tag
@@ -101,3 +102,28 @@ async def test_advertisement_reveals_no_team_or_member_names() -> None:
     finally:
         await observer.async_close()
         await disco.close()
+
+
+async def test_a_second_process_of_the_same_home_browses_instead_of_failing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The app is open and `teamboard serve` (or `invite`) starts on the same home: both
+    carry the same identity, so the second cannot advertise it again; it still finds peers."""
+    team = "team-" + secrets.token_hex(8)
+    fp_home, fp_other = secrets.token_hex(32), secrets.token_hex(32)
+    seen_app, seen_serve, seen_other = Seen(), Seen(), Seen()
+    app = node(team, fp_home, 40021, seen_app)
+    await app.start()
+    serve = node(team, fp_home, 40022, seen_serve)
+    other = node(team, fp_other, 40023, seen_other)
+    try:
+        await serve.start()  # must not raise
+        assert "already advertises" in caplog.text
+        await other.start()
+        await eventually(lambda: peer_tag(fp_other) in seen_serve.tags())
+        await eventually(lambda: peer_tag(fp_home) in seen_other.tags())
+        home = [p for p in seen_other.found if p.peer_tag == peer_tag(fp_home)]
+        assert {p.port for p in home} == {40021}  # the one advertisement is the app's
+    finally:
+        for n in (other, serve, app):
+            await n.close()
