@@ -385,5 +385,8 @@ async def connect(
         # our certificate just closes.
         conn._pending = await conn.read_frame()
     except ConnectionClosed as exc:
-        raise PeerRejected(f"{host}:{port} refused us: {exc.reason}") from None
+        # A peer that does not take our certificate (we are not, or no longer, a member
+        # there) hangs up without a word; one that is busy says why.
+        hint = "" if exc.reason.startswith("peer said bye") else " (are we still a member there?)"
+        raise PeerRejected(f"{host}:{port} refused us{hint}: {exc.reason}") from None
     return conn

@@ -73,8 +73,8 @@ async def test_an_open_connection_of_a_removed_member_is_closed_when_the_removal
         ana.service.remove_member("Cara")
         await round_with(ana, ben_node)  # the removal reaches Ben by sync, not by hand
         assert await eventually(lambda: not ben_node.links and not cara_node.links)
-        # Cara's node keeps trying to reconnect; it is turned away.
-        with pytest.raises(PeerRejected):
+        # Cara's node keeps trying to reconnect; it is turned away, with a hint why.
+        with pytest.raises(PeerRejected, match="are we still a member there"):
             await connect("127.0.0.1", ben_node.port, Trust(cara.identity, [ben.identity.cert_pem]))
         assert not [m for m in ben.service.members() if m.name == "Cara"]
     finally:
