@@ -88,7 +88,7 @@ class ChangeOps:
                 value, pos = _string(data, pos)
                 keys.extend([value] * count)
             else:
-                nulls, pos = _uleb(data, pos)
+                nulls, pos = read_uleb(data, pos)
                 keys.extend([None] * nulls)
         self._key_pos = pos
         return keys[index] if index < len(keys) else None
@@ -99,10 +99,10 @@ def obj_key(obj_id: bytes) -> ObjKey | None:
     (``0x10, len, actor, actor index, counter``; ``b"\\x00"`` is the root)."""
     if len(obj_id) < 2:
         return None
-    size, pos = _uleb(obj_id, 1)
+    size, pos = read_uleb(obj_id, 1)
     actor = obj_id[pos : pos + size]
-    _, pos = _uleb(obj_id, pos + size)  # the actor's index in this document: not stable
-    counter, _ = _uleb(obj_id, pos)
+    _, pos = read_uleb(obj_id, pos + size)  # the actor's index in this document: not stable
+    counter, _ = read_uleb(obj_id, pos)
     return counter, bytes(actor)
 
 
@@ -116,7 +116,7 @@ def change_hash(chunk: bytes) -> bytes | None:
         return hashlib.sha256(chunk[8:]).digest()
     if kind == CHUNK_COMPRESSED_CHANGE:  # hash the chunk it would be uncompressed
         try:
-            length, pos = _uleb(chunk, 9)
+            length, pos = read_uleb(chunk, 9)
             body = zlib.decompress(chunk[pos : pos + length], -15)
         except (ChangeFormatError, IndexError, zlib.error):
             return None
@@ -139,35 +139,35 @@ def _decode(chunk: bytes) -> ChangeOps:
     if len(chunk) < 10 or chunk[:4] != MAGIC:
         raise ChangeFormatError("not an automerge chunk")
     kind = chunk[8]
-    length, pos = _uleb(chunk, 9)
+    length, pos = read_uleb(chunk, 9)
     body = chunk[pos : pos + length]
     if kind == CHUNK_COMPRESSED_CHANGE:
         body = zlib.decompress(body, -15)
     elif kind != CHUNK_CHANGE:
         raise ChangeFormatError(f"not a change chunk (type {kind})")
     # Header: dependencies, actor, seq, start op, time, message, other actors, columns.
-    count, pos = _uleb(body, 0)
+    count, pos = read_uleb(body, 0)
     pos += 32 * count
-    size, pos = _uleb(body, pos)
+    size, pos = read_uleb(body, pos)
     actors = [body[pos : pos + size]]
     pos = _skip_leb(body, pos + size)  # sequence number
-    start_op, pos = _uleb(body, pos)
+    start_op, pos = read_uleb(body, pos)
     pos = _skip_leb(body, pos)  # time
-    size, pos = _uleb(body, pos)  # message
-    count, pos = _uleb(body, pos + size)
+    size, pos = read_uleb(body, pos)  # message
+    count, pos = read_uleb(body, pos + size)
     for _ in range(count):
-        size, pos = _uleb(body, pos)
+        size, pos = read_uleb(body, pos)
         actors.append(body[pos : pos + size])
         pos += size
-    count, pos = _uleb(body, pos)
+    count, pos = read_uleb(body, pos)
     specs = []
     for _ in range(count):
         spec, size = body[pos], body[pos + 1]
         if spec < 0x80 and size < 0x80:  # both fit in one byte: nearly always
             pos += 2
         else:
-            spec, pos = _uleb(body, pos)
-            size, pos = _uleb(body, pos)
+            spec, pos = read_uleb(body, pos)
+            size, pos = read_uleb(body, pos)
         specs.append((spec, size))
     columns: dict[int, bytes] = {}
     for spec, size in specs:  # the columns' data follows their specifications
@@ -277,7 +277,7 @@ def _uint_runs(data: bytes) -> list[tuple[int | None, int]]:
                 append((byte, count))
                 pos += 1
             else:
-                value, pos = _uleb(data, pos)
+                value, pos = read_uleb(data, pos)
                 append((value, count))
         elif count < 0:
             for _ in range(-count):
@@ -286,16 +286,16 @@ def _uint_runs(data: bytes) -> list[tuple[int | None, int]]:
                     append((byte, 1))
                     pos += 1
                 else:
-                    value, pos = _uleb(data, pos)
+                    value, pos = read_uleb(data, pos)
                     append((value, 1))
         else:
-            nulls, pos = _uleb(data, pos)
+            nulls, pos = read_uleb(data, pos)
             append((None, nulls))
     return out
 
 
 def _string(data: bytes, pos: int) -> tuple[str, int]:
-    size, pos = _uleb(data, pos)
+    size, pos = read_uleb(data, pos)
     end = pos + size
     if end > len(data):
         raise ChangeFormatError("truncated string in change")
@@ -305,7 +305,9 @@ def _string(data: bytes, pos: int) -> tuple[str, int]:
         raise ChangeFormatError("a key in the change is not UTF-8") from None
 
 
-def _uleb(data: bytes, pos: int) -> tuple[int, int]:
+def read_uleb(data: bytes, pos: int) -> tuple[int, int]:
+    """(value, position after it) of the LEB128 number at ``pos``; IndexError when the
+    data ends inside it, ChangeFormatError when it is longer than 64 bits."""
     result = shift = 0
     while True:
         byte = data[pos]

@@ -24,7 +24,7 @@ import time
 import zlib
 from collections.abc import Callable
 
-from board.change_ops import CHUNK_CHANGE, CHUNK_COMPRESSED_CHANGE, _uleb, encode_uleb
+from board.change_ops import CHUNK_CHANGE, CHUNK_COMPRESSED_CHANGE, encode_uleb, read_uleb
 from board.document import BoardDocument, heads_hex
 from storage.store import Store
 
@@ -93,7 +93,7 @@ def inflated(chunk: bytes) -> bytes:
     if len(chunk) < 10 or chunk[8] != CHUNK_COMPRESSED_CHANGE:
         return chunk
     try:
-        length, pos = _uleb(chunk, 9)
+        length, pos = read_uleb(chunk, 9)
         body = zlib.decompress(chunk[pos : pos + length], -15)
     except (IndexError, zlib.error):
         return chunk

@@ -36,7 +36,7 @@ from typing import Protocol
 
 from automerge import core as am
 
-from board.change_ops import change_hash, encode_uleb
+from board.change_ops import ChangeFormatError, change_hash, encode_uleb, read_uleb
 from board.document import encode_apply_message
 from sync.protocol import (
     PROTOCOL_VERSION,
@@ -416,13 +416,7 @@ def split_chunks(data: bytes) -> list[bytes]:
 
 def _read_uleb(data: bytes, pos: int) -> tuple[int, int]:
     """(value, position after it) of the LEB128 number at ``pos``."""
-    shift = result = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise SessionError("truncated number in sync message")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return result, pos
+    try:
+        return read_uleb(data, pos)
+    except (IndexError, ChangeFormatError):
+        raise SessionError("truncated number in sync message") from None

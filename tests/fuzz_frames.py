@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from automerge import core as am
 
+from board.change_ops import encode_uleb, read_uleb
 from sync.protocol import (
     FRAME_TYPES,
     HEADER,
@@ -358,12 +359,12 @@ def checksummed(change: bytes, mutate: Callable[[bytes], bytes], raw: bytes = b"
     if raw:
         body = b""
     else:
-        length, pos = _uleb_at(change, 9)
+        length, pos = read_uleb(change, 9)
         body = change[pos : pos + length]
         if change[8] == 2:  # deflated: mutate the change it stands for
             body = zlib.decompress(body, -15)
     body = mutate(body)
-    data = b"\x01" + _uleb(len(body)) + body
+    data = b"\x01" + encode_uleb(len(body)) + body
     return CHUNK_MAGIC + hashlib.sha256(data).digest()[:4] + data
 
 
@@ -377,42 +378,22 @@ def rewrite_change(
     """``change`` with header fields replaced (and a valid checksum), as a forger or a
     broken client would write it. Header: dependencies, actor, sequence number, first
     operation number, time, message, other actors, then the operation columns."""
-    length, pos = _uleb_at(change, 9)
+    length, pos = read_uleb(change, 9)
     body = change[pos : pos + length]
     if change[8] == 2:
         body = zlib.decompress(body, -15)
-    count, at = _uleb_at(body, 0)
+    count, at = read_uleb(body, 0)
     old_deps = tuple(body[at + 32 * i : at + 32 * (i + 1)] for i in range(count))
     at += 32 * count
-    actor_length, at = _uleb_at(body, at)
+    actor_length, at = read_uleb(body, at)
     actor_end = at + actor_length
-    old_seq, at = _uleb_at(body, actor_end)
-    old_start, at = _uleb_at(body, at)
+    old_seq, at = read_uleb(body, actor_end)
+    old_start, at = read_uleb(body, at)
     new_deps = old_deps if deps is None else deps
     head = (
-        _uleb(len(new_deps)) + b"".join(new_deps) + body[count * 32 + len(_uleb(count)) : actor_end]
+        encode_uleb(len(new_deps)) + b"".join(new_deps) + body[count * 32 + len(encode_uleb(count)) : actor_end]
     )
-    head += _uleb(old_seq if seq is None else seq) + _uleb(
+    head += encode_uleb(old_seq if seq is None else seq) + encode_uleb(
         old_start if start_op is None else start_op
     )
     return checksummed(b"", lambda _: head + body[at:], raw=b"\x01")
-
-
-def _uleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _uleb_at(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
