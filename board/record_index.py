@@ -13,7 +13,7 @@ changes nothing the board shows, so it touches no record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from automerge import core as am
 
@@ -136,10 +136,17 @@ class RecordIndex:
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
-        doc = self.doc
         self._owner.clear()
         self._collections.clear()
         self._walked.clear()
+        for _ in self._register_records():
+            pass
+        self._heads = self.doc.get_heads()
+
+    def _register_records(self) -> Iterator[RecordKey]:
+        """Register every collection object and record object of the document (the team
+        record is its collection); yields each record registered."""
+        doc = self.doc
         for name in COLLECTIONS:
             got = doc.get(am.ROOT, name)
             if got is None or not isinstance(got[0], am.ObjType):
@@ -156,7 +163,7 @@ class RecordIndex:
                     child_key = obj_key(child)
                     if child_key is not None:
                         self._owner[child_key] = (name, record_id)
-        self._heads = doc.get_heads()
+                    yield name, record_id
 
     def _record_obj(self, record: RecordKey) -> bytes | None:
         doc = self.doc
@@ -189,20 +196,6 @@ class RecordIndex:
                         stack.append(child)
 
     def _walk_all(self) -> None:
-        doc = self.doc
         self._walk_record(TEAM)
-        for name in COLLECTIONS:
-            if name == "team":
-                continue
-            got = doc.get(am.ROOT, name)
-            if got is None or not isinstance(got[0], am.ObjType):
-                continue
-            key = obj_key(got[1])
-            if key is not None:
-                self._collections[key] = name
-            for record_id, (value, child) in zip(doc.keys(got[1]), doc.values(got[1])):
-                if isinstance(value, am.ObjType):
-                    child_key = obj_key(child)
-                    if child_key is not None:
-                        self._owner[child_key] = (name, record_id)
-                    self._walk_record((name, record_id))
+        for record in self._register_records():
+            self._walk_record(record)
