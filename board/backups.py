@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def backup(home: Path, destination: Path, force: bool = False) -> BackupMade:
         raise HomeError(f"{report.problem}; {DOCTOR}")
     built = partial_path(destination)
     discard(built)
-    try:
+    with _discarded_on_failure(built, f"{destination} was not written"):
         try:
             online_copy(db, built)
         except (sqlite3.DatabaseError, OSError) as exc:
@@ -105,12 +106,6 @@ def backup(home: Path, destination: Path, force: bool = False) -> BackupMade:
                 f"{destination} was not written; {DOCTOR}"
             )
         place(built, destination)
-    except CopyError as exc:
-        discard(built)
-        raise BoardError(f"{exc}; {destination} was not written") from None
-    except BaseException:
-        discard(built)
-        raise
     return BackupMade(destination, team_of(board.doc)[1], check.changes, destination.stat().st_size)
 
 
@@ -179,7 +174,7 @@ def restore(
 
     built = partial_path(db)
     discard(built)
-    try:
+    with _discarded_on_failure(built, "nothing was changed"):
         merged, changes = _build(
             built, source, db if merge and current.usable else None, identity, team_id, clock
         )
@@ -190,12 +185,6 @@ def restore(
         keep = db.exists() or holds_data(sidecar(db, "-wal"))
         _refuse_if_open(db)  # again: someone may have started the app meanwhile
         swap_in(built, db, kept)
-    except CopyError as exc:
-        discard(built)
-        raise BoardError(f"{exc}; nothing was changed") from None
-    except BaseException:
-        discard(built)
-        raise
     return Restored(
         team_name,
         changes,
@@ -204,6 +193,20 @@ def restore(
         kept if keep else None,
         note,
     )
+
+
+@contextmanager
+def _discarded_on_failure(built: Path, outcome: str) -> Iterator[None]:
+    """Remove the half-built file ``built`` if anything fails; a failed copy is told as
+    a BoardError ending with ``outcome`` (what was left untouched)."""
+    try:
+        yield
+    except CopyError as exc:
+        discard(built)
+        raise BoardError(f"{exc}; {outcome}") from None
+    except BaseException:
+        discard(built)
+        raise
 
 
 def _refuse_if_open(db: Path) -> None:

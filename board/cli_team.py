@@ -156,7 +156,7 @@ def _remembered(ws: Workspace) -> list[tuple[str, int]]:
     from sync.node import parse_address
 
     out = []
-    for peer in ws.store.peers():
+    for peer in ws.service.known_peers():
         try:
             out.append(parse_address(peer.get("address") or ""))
         except ValueError:
@@ -222,7 +222,7 @@ async def _discover(ws: Workspace, interfaces: list[str], wait: float) -> list[t
 def peers(ctx: click.Context, as_json: bool) -> None:
     """Known peers: address, last seen, last sync."""
     ws = _open(ctx)
-    rows = ws.store.peers()
+    rows = ws.service.known_peers()
     if as_json:
         click.echo(json.dumps([{"type": "peer", **r} for r in rows], indent=2))
         return
