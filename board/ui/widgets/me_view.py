@@ -113,14 +113,7 @@ class MeView(View):
     def reload(self, delta: BoardDelta | None) -> None:
         d = self.directory
         self.person = self.person or d.me
-        select = self.query_one("#me-person", Select)
-        options = [(m.name + (" (me)" if m.id == d.me else ""), m.id) for m in d.members]
-        if getattr(select, "_tb_options", None) != options:
-            select.set_options(options)
-            select._tb_options = options  # type: ignore[attr-defined]
-        if select.value != self.person and self.person in [v for _, v in options]:
-            with self.prevent(Select.Changed):
-                select.value = self.person
+        self.pick_quietly(self.query_one("#me-person", Select), self.member_options(), self.person)
         person = self.person
 
         def fetch(service: BoardService) -> Picture:

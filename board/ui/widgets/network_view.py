@@ -134,7 +134,7 @@ class NetworkView(View):
         few hundred options cost the first screen time the other modes need not spend)."""
         d = self.directory
         self.person = self.person or d.me
-        options = [(m.name + (" (me)" if m.id == d.me else ""), m.id) for m in d.members]
+        options = self.member_options()
         found = self.query("#net-person").results(Select)
         select = next(found, None)
         if select is None:
@@ -150,12 +150,7 @@ class NetworkView(View):
             select._tb_options = options  # type: ignore[attr-defined]
             self.query_one("#net-bar").mount(select, after="#net-modes")
             return
-        if getattr(select, "_tb_options", None) != options:
-            select.set_options(options)
-            select._tb_options = options  # type: ignore[attr-defined]
-        if select.value != self.person and self.person in [v for _, v in options]:
-            with self.prevent(Select.Changed):
-                select.value = self.person
+        self.pick_quietly(select, options, self.person)
 
     def _loaded(self, result: tuple[NetworkData, Picture]) -> None:
         self.data, picture = result

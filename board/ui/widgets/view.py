@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Vertical
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Select
 
 from board.ui.messages import BoardDelta
 
@@ -43,6 +43,21 @@ class View(Vertical):
     @property
     def directory(self) -> Directory:
         return self.tb.directory
+
+    def member_options(self) -> list[tuple[str, str]]:
+        """(label, member id) of every member, for a person picker."""
+        d = self.directory
+        return [(m.name + (" (me)" if m.id == d.me else ""), m.id) for m in d.members]
+
+    def pick_quietly(self, select: Select[str], options: list[tuple[str, str]], value: str) -> None:
+        """Give ``select`` these options (only when they changed: setting them redraws it)
+        and select ``value`` without announcing it as the user's choice."""
+        if getattr(select, "_tb_options", None) != options:
+            select.set_options(options)
+            select._tb_options = options  # type: ignore[attr-defined]
+        if select.value != value and value in [v for _, v in options]:
+            with self.prevent(Select.Changed):
+                select.value = value
 
     def compose(self) -> ComposeResult:
         if self.built:
