@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import statistics
 import time
 from collections.abc import Callable
@@ -50,3 +51,16 @@ def timeit(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
 
 def open_service(home: Path) -> BoardService:
     return Workspace.open(home).service
+
+
+def stored_document(home: Path) -> bytes:
+    """The board's latest snapshot followed by the changes stored after it, read with plain
+    sqlite3: what a bare automerge ``load()`` takes (the floor of opening a board)."""
+    conn = sqlite3.connect(home / "board.db")
+    snap = conn.execute(
+        "SELECT upto_seq, bytes FROM snapshots ORDER BY upto_seq DESC LIMIT 1"
+    ).fetchone()
+    upto, data = (snap[0], snap[1]) if snap else (0, b"")
+    rest = b"".join(r[0] for r in conn.execute("SELECT bytes FROM changes WHERE seq > ?", (upto,)))
+    conn.close()
+    return bytes(data) + rest

@@ -20,19 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from automerge import core as am
 
-from bench.common import build_board, timeit
+from bench.common import build_board, stored_document, timeit
 from board.workspace import Workspace
 
 
 def bare_load(home: Path) -> None:
-    conn = sqlite3.connect(home / "board.db")
-    snap = conn.execute(
-        "SELECT upto_seq, bytes FROM snapshots ORDER BY upto_seq DESC LIMIT 1"
-    ).fetchone()
-    upto, data = (snap[0], snap[1]) if snap else (0, b"")
-    rest = b"".join(r[0] for r in conn.execute("SELECT bytes FROM changes WHERE seq > ?", (upto,)))
-    conn.close()
-    am.Document.load(data + rest)
+    am.Document.load(stored_document(home))
 
 
 def bare_rows(home: Path) -> None:

@@ -50,6 +50,7 @@ from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Static
 
+from bench.common import stored_document
 from board.ui.app import make_app
 from board.ui.widgets.board_view import BoardView
 from board.workspace import Workspace, has_board
@@ -90,15 +91,9 @@ def build_board(home: Path, items: int) -> Path:
 # ----------------------------------------------------------------------------- floors
 def automerge_load(home: Path) -> float:
     """Seconds for a bare automerge load of the board's snapshot + later changes."""
-    conn = sqlite3.connect(home / "board.db")
-    snap = conn.execute(
-        "SELECT upto_seq, bytes FROM snapshots ORDER BY upto_seq DESC LIMIT 1"
-    ).fetchone()
-    upto, data = (snap[0], snap[1]) if snap else (0, b"")
-    rest = b"".join(r[0] for r in conn.execute("SELECT bytes FROM changes WHERE seq > ?", (upto,)))
-    conn.close()
+    data = stored_document(home)
     start = time.perf_counter()
-    am.Document.load(data + rest)
+    am.Document.load(data)
     return time.perf_counter() - start
 
 
