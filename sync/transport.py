@@ -59,11 +59,12 @@ class PeerRejected(TransportError):
 
 
 class ConnectionClosed(TransportError):
-    """The connection is closed; ``reason`` says why."""
+    """The connection is closed; ``reason`` says why (``bye``: the peer said so)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, bye: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.bye = bye
 
 
 class Connection:
@@ -127,7 +128,7 @@ class Connection:
             self._lost(f"peer closed the connection ({type(exc).__name__})")
         if not self._got_hello and not isinstance(frame, Hello):
             if isinstance(frame, Bye):
-                self._lost(f"peer said bye: {frame.reason}")
+                self._lost(f"peer said bye: {frame.reason}", bye=True)
             await self._fail(f"expected a hello, got {type(frame).__name__}")
         self._got_hello = True
         return frame
@@ -158,12 +159,12 @@ class Connection:
         await self.close(reason)
         raise ConnectionClosed(reason)
 
-    def _lost(self, reason: str) -> NoReturn:
+    def _lost(self, reason: str, bye: bool = False) -> NoReturn:
         if not self.closed:
             log.info("connection with %s lost: %s", self, reason)
             self.close_reason = reason
             self._writer.transport.abort()
-        raise ConnectionClosed(reason)
+        raise ConnectionClosed(reason, bye)
 
     async def _shutdown(self) -> None:
         self._writer.close()
@@ -387,6 +388,6 @@ async def connect(
     except ConnectionClosed as exc:
         # A peer that does not take our certificate (we are not, or no longer, a member
         # there) hangs up without a word; one that is busy says why.
-        hint = "" if exc.reason.startswith("peer said bye") else " (are we still a member there?)"
+        hint = "" if exc.bye else " (are we still a member there?)"
         raise PeerRejected(f"{host}:{port} refused us{hint}: {exc.reason}") from None
     return conn
