@@ -99,22 +99,29 @@ class ChangeLedger:
             return found if found is not None else known_changes.get(digest)
 
         for change in added:
-            if change.hash in known_changes or change.hash in new:
+            # each attribute of a binding change is built anew on every access: read once
+            digest, actor, number = change.hash, change.actor_id, change.seq
+            if digest in known_changes or digest in new:
                 continue
-            name = change.hash.hex()[:12]
-            actor = change.actor_id
+            name = digest.hex()[:12]
             seq, previous = last.get(actor) or known_last.get(actor, (0, b""))
-            if change.seq != seq + 1:
-                return f"change {name} has sequence number {change.seq} where {seq + 1} was due"
-            deps = [info(dep) for dep in change.deps]
-            if any(dep is None for dep in deps):
-                return f"change {name} depends on an unknown change"
-            reached = max((dep[1] for dep in deps if dep is not None), default=0)
-            if change.start_op <= reached or change.max_op < change.start_op - 1:
+            if number != seq + 1:
+                return f"change {name} has sequence number {number} where {seq + 1} was due"
+            dep_hashes = tuple(change.deps)
+            reached = 0
+            for dep in dep_hashes:
+                found = info(dep)
+                if found is None:
+                    return f"change {name} depends on an unknown change"
+                reached = max(reached, found[1])
+            start, end = change.start_op, change.max_op
+            if start <= reached or end < start - 1:
                 return f"change {name} numbers its operations inside its dependencies'"
-            if previous and not _descends(change.deps, previous, info):
+            # (the usual case: the author's previous change is a direct dependency)
+            if previous and previous not in dep_hashes and not _descends(dep_hashes, previous, info):
                 return f"change {name} does not follow its author's previous change"
-            self._note(change, last, new)
+            last[actor] = (number, digest)
+            new[digest] = (start, end, dep_hashes)
         return None
 
     @staticmethod
@@ -123,9 +130,10 @@ class ChangeLedger:
         last: dict[bytes, tuple[int, bytes]],
         changes: dict[bytes, tuple[int, int, tuple[bytes, ...]]],
     ) -> None:
-        if change.seq > last.get(change.actor_id, (0, b""))[0]:
-            last[change.actor_id] = (change.seq, change.hash)
-        changes[change.hash] = (change.start_op, change.max_op, tuple(change.deps))
+        digest, actor, seq = change.hash, change.actor_id, change.seq
+        if seq > last.get(actor, (0, b""))[0]:
+            last[actor] = (seq, digest)
+        changes[digest] = (change.start_op, change.max_op, tuple(change.deps))
 
 
 def _descends(

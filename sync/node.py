@@ -22,7 +22,7 @@ from sync.discovery import Discovery, PeerInfo
 from sync.identity import Identity, fingerprint
 from sync.limits import Limits
 from sync.port import ServicePort
-from sync.protocol import Bye, Frame, Ping, ProtocolError, encode
+from sync.protocol import Bye, Frame, Ping, ProtocolError
 from sync.session import SyncSession
 from sync.transport import (
     Connection,
@@ -143,7 +143,7 @@ class SyncNode:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._unsubscribe = self.service.subscribe(self._on_board_event)
-        self.service.ready_to_receive()
+        self.port_adapter.ready()
         self._last_received = self._loop.time()
         if self.listen:
             self.server = Server(self.trust, self._serve, limits=self.limits)
@@ -320,7 +320,7 @@ class SyncNode:
                 frames = await self._next_batch(inbox)
                 self._last_received = asyncio.get_running_loop().time()
                 link.stats.frames_in += len(frames)
-                link.stats.bytes_in += sum(len(encode(frame)) for frame in frames)
+                link.stats.bytes_in = conn.bytes_in
                 seq = self.service.store.max_seq()
                 replies = session.receive_batch(frames)  # stores what arrived, durably, first
                 link.stats.changes_in += self.service.store.max_seq() - seq
@@ -393,7 +393,7 @@ class SyncNode:
         for frame in frames:
             await link.conn.send(frame)  # type: ignore[arg-type]
             link.stats.frames_out += 1
-            link.stats.bytes_out += len(encode(frame))  # type: ignore[arg-type]
+            link.stats.bytes_out = link.conn.bytes_out
 
     async def _ping(self, link: Link) -> None:
         """Keepalive: an honest but quiet peer pings well within the other's idle timeout."""

@@ -37,6 +37,14 @@ class ServicePort:
         self._waiting: dict[str, tuple[str, bytes]] = {}
         self._actor = bytes(service.doc.doc.get_actor())  # to reload the document as
 
+    def ready(self) -> None:
+        """Learn what the receive path needs about the board now (which records each
+        object belongs to, each actor's last change), so the first batch from a peer
+        does not wait for it; a sync node calls this as it starts."""
+        self.service.ready_to_receive()
+        with self.service._lock:
+            self._ledger.catch_up(self.service.doc.doc)
+
     def heads(self) -> list[bytes]:
         return list(self.service.doc.heads())
 

@@ -288,6 +288,13 @@ async def read_frame(reader: asyncio.StreamReader, max_size: int = MAX_FRAME) ->
     """Read one frame. Raises FrameTooLarge before reading an oversize body,
     ProtocolError on malformed input or EOF inside a frame, and
     asyncio.IncompleteReadError on EOF between frames."""
+    return (await read_sized_frame(reader, max_size))[0]
+
+
+async def read_sized_frame(
+    reader: asyncio.StreamReader, max_size: int = MAX_FRAME
+) -> tuple[Frame, int]:
+    """:func:`read_frame`, and the frame's size on the wire (header included)."""
     try:
         header = await reader.readexactly(HEADER.size)
     except asyncio.IncompleteReadError as exc:
@@ -303,7 +310,7 @@ async def read_frame(reader: asyncio.StreamReader, max_size: int = MAX_FRAME) ->
         body = await reader.readexactly(length)
     except asyncio.IncompleteReadError as exc:
         raise ProtocolError(f"truncated frame: {len(exc.partial)} of {length} bytes") from None
-    return decode_body(frame_type, body)
+    return decode_body(frame_type, body), HEADER.size + length
 
 
 async def write_frame(writer: asyncio.StreamWriter, frame: Frame) -> None:

@@ -90,6 +90,8 @@ class Connection:
         self._got_hello = False
         self._pending: Frame | None = None
         self._send_lock = asyncio.Lock()
+        self.bytes_in = 0  # frame bytes read and sent (TLS adds its records on top)
+        self.bytes_out = 0
 
     @property
     def closed(self) -> bool:
@@ -118,7 +120,8 @@ class Connection:
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
             # that arrives as a frame completes, and a stopping node would read on forever.
             async with asyncio.timeout(timeout):
-                frame = await protocol.read_frame(self._reader, limit)
+                frame, size = await protocol.read_sized_frame(self._reader, limit)
+                self.bytes_in += size
         except TimeoutError:
             what = "frame" if self._got_hello else "hello"
             await self._fail(f"no {what} for {timeout:g} s")
@@ -139,7 +142,9 @@ class Connection:
             raise ConnectionClosed(self.close_reason or "closed")
         async with self._send_lock:
             try:
-                self._writer.write(protocol.encode(frame))
+                data = protocol.encode(frame)
+                self.bytes_out += len(data)
+                self._writer.write(data)
                 async with asyncio.timeout(self.idle_timeout):
                     await self._writer.drain()
             except (TimeoutError, ConnectionError, ssl.SSLError, OSError) as exc:
