@@ -7,7 +7,8 @@ Usage: python bench/sync_bench.py [ITEMS] [EDITS]   (default: 10000 1000)
     between two in-process documents holding the same edits. Ours is timed from the
     connection to the end of the round, by which both sides have stored every change
     durably and refreshed their read models (checked); the client node is started (which
-    readies its record index) before the clock starts, and reported;
+    readies its record index and change ledger) before the clock starts, and reported.
+    Three rounds of fresh edits; the round with the median ratio is reported;
 (c) reconnecting when already in sync (a fresh connection) vs bare automerge with fresh
     sync states between the same two documents;
 (d) one live edit pushed to a connected peer: bytes and time until the peer's read model has it.
@@ -74,10 +75,11 @@ def goals_named(ws: Workspace, prefix: str) -> int:
 
 
 async def sync_figures(
-    ana: Workspace, root: Path, edits: int, live_edits: int = 20
+    ana: Workspace, root: Path, edits: int, live_edits: int = 20, rounds: int = 3
 ) -> dict[str, float]:
     """Every sync figure for the board of ``ana`` (compacted here), with a new member made
-    under ``root``: first sync, ``edits`` + ``edits`` concurrent offline edits, reconnecting
+    under ``root``: first sync, ``edits`` + ``edits`` concurrent offline edits (the median
+    of ``rounds`` rounds), reconnecting
     when already in sync (ours and bare automerge's), and ``live_edits`` live edits. Returns
     bytes and seconds by name; ``complete`` is 1.0 when both read models hold every edit."""
     out: dict[str, float] = {}
@@ -103,19 +105,28 @@ async def sync_figures(
     await ben_node.stop()
     out["first_bytes"] = links[0].stats.bytes_in + links[0].stats.bytes_out
 
-    a_before, b_before = ana.service.doc.doc.fork(), ben.service.doc.doc.fork()
-    for i in range(edits):
-        ana.service.add_goal(f"ana offline {i}")
-        ben.service.add_goal(f"ben offline {i}")
-    # The floor: the same two documents, synced in memory by automerge alone.
-    a_doc, b_doc = a_before, b_before
-    a_doc.merge(ana.service.doc.doc)
-    b_doc.merge(ben.service.doc.doc)
-    out["bare_bytes"], out["bare_time"] = bare_sync(a_doc, b_doc)
-    out["ours_bytes"], out["ours_time"], out["node_start"] = await round_trip(ben, server)
+    # Concurrent offline edits, ``rounds`` times (this machine is shared and noisy): the
+    # run whose ratio to the floor is the median is reported.
+    runs = []
+    for run in range(rounds):
+        a_before, b_before = ana.service.doc.doc.fork(), ben.service.doc.doc.fork()
+        for i in range(edits):
+            ana.service.add_goal(f"ana offline {run}.{i}")
+            ben.service.add_goal(f"ben offline {run}.{i}")
+        # The floor: the same two documents, synced in memory by automerge alone.
+        a_doc, b_doc = a_before, b_before
+        a_doc.merge(ana.service.doc.doc)
+        b_doc.merge(ben.service.doc.doc)
+        bare_bytes, bare_time = bare_sync(a_doc, b_doc)
+        ours_bytes, ours_time, node_start = await round_trip(ben, server)
+        runs.append((ours_time / bare_time, ours_bytes, ours_time, bare_bytes, bare_time, node_start))
+    runs.sort()
+    _, out["ours_bytes"], out["ours_time"], out["bare_bytes"], out["bare_time"], out["node_start"] = (
+        runs[len(runs) // 2]
+    )
     out["complete"] = float(
         all(
-            goals_named(ws, who + " offline") == edits
+            goals_named(ws, who + " offline") == edits * rounds
             for ws in (ana, ben)
             for who in ("ana", "ben")
         )
