@@ -402,6 +402,7 @@ class ServiceCore:
         was written. Changes received from peers are not compacted as they arrive (a sync
         node calls this when its links are quiet)."""
         with self._lock:  # the store's connection is shared with the UI thread
+            self.store.checkpoint()  # a quiet moment: see Store.checkpoint
             upto, size = self.store.snapshot_info()
             if self.store.bytes_after(upto) <= max(size, COMPACT_MIN_BYTES):
                 return False
