@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 import platformdirs
 
@@ -99,7 +100,7 @@ class Workspace:
         except BoardError:
             store.close()
             raise
-        except Exception as exc:  # automerge refuses a corrupt change log
+        except Exception as exc:  # noqa: BLE001 (automerge refuses a corrupt change log with a bare Exception)
             store.close()
             raise HomeError(
                 f"{home / DB_FILE}: the board cannot be loaded ({exc}); {DOCTOR}"
@@ -138,7 +139,7 @@ class Workspace:
     def close(self) -> None:
         self.store.close()
 
-    def __enter__(self) -> Workspace:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -52,7 +52,35 @@ from sync.identity import IdentityError, fingerprint, public_key_from_cert_pem
 
 log = logging.getLogger("teamboard.sync")
 
-WORDS = tuple(["acorn", "actor", "adult", "agent", "alarm", "album", "alien", "amber", "anchor", "angel", "ankle", "apple", "april", "apron", "arena", "arrow", "atlas", "attic", "autumn", "bacon", "badge", "bagel", "baker", "bamboo", "banjo", "barrel", "basil", "basket", "beach", "beaver", "berry", "bicycle", "blanket", "blossom", "bonus", "border", "bottle", "bread", "breeze", "brick", "bridge", "broom", "bubble", "bucket", "buffalo", "butter", "button", "cabin", "cactus", "camel", "candle", "canoe", "canyon", "carpet", "carrot", "castle", "cattle", "cave", "cedar", "cello", "chalk", "cherry", "chess", "chicken", "circus", "cliff", "clock", "cloud", "clover", "coconut", "comet", "copper", "coral", "cotton", "cousin", "crayon", "cricket", "crystal", "cupboard", "curtain", "daisy", "dancer", "delta", "desert", "diamond", "dinner", "doctor", "dolphin", "donkey", "dragon", "drum", "eagle", "echo", "elbow", "ember", "engine", "falcon", "feather", "fiddle", "finger", "flag", "flute", "forest", "fossil", "fountain", "fox", "garden", "garlic", "ginger", "giraffe", "glacier", "globe", "goat", "grape", "gravel", "guitar", "hammer", "harbor", "harvest", "hazel", "helmet", "honey", "horse", "island", "ivory", "jacket", "jaguar", "jelly", "jungle", "kayak", "kettle", "kitten", "koala", "ladder", "lagoon", "lemon", "lentil", "lily", "lion", "lizard", "lobster", "magnet", "mango", "maple", "marble", "meadow", "melon", "mirror", "monkey", "moose", "mosaic", "motor", "muffin", "mustard", "napkin", "nectar", "needle", "nest", "noodle", "oasis", "ocean", "olive", "onion", "orange", "orbit", "otter", "owl", "oyster", "paddle", "panda", "panther", "paper", "parrot", "peach", "pebble", "pencil", "pepper", "piano", "pickle", "pigeon", "pillow", "pilot", "pirate", "planet", "plum", "pocket", "pony", "poppy", "potato", "pumpkin", "puzzle", "quartz", "quilt", "rabbit", "radish", "raven", "ribbon", "river", "robin", "rocket", "rose", "ruby", "saddle", "salmon", "sandal", "sausage", "scarf", "school", "shadow", "shark", "shell", "silver", "sketch", "sloth", "snail", "spider", "spoon", "squash", "squirrel", "stable", "statue", "stone", "sugar", "summer", "sunset", "swan", "table", "tango", "teapot", "tiger", "timber", "toast", "tomato", "torch", "tractor", "tulip", "tunnel", "turtle", "umbrella", "valley", "velvet", "violin", "volcano", "wagon", "walnut", "walrus", "whale", "whistle", "willow", "window", "winter", "wizard", "yogurt", "zebra", "zipper", "purple"])
+WORDS = (
+    "acorn", "actor", "adult", "agent", "alarm", "album", "alien", "amber", "anchor", "angel",
+    "ankle", "apple", "april", "apron", "arena", "arrow", "atlas", "attic", "autumn", "bacon",
+    "badge", "bagel", "baker", "bamboo", "banjo", "barrel", "basil", "basket", "beach", "beaver",
+    "berry", "bicycle", "blanket", "blossom", "bonus", "border", "bottle", "bread", "breeze",
+    "brick", "bridge", "broom", "bubble", "bucket", "buffalo", "butter", "button", "cabin",
+    "cactus", "camel", "candle", "canoe", "canyon", "carpet", "carrot", "castle", "cattle", "cave",
+    "cedar", "cello", "chalk", "cherry", "chess", "chicken", "circus", "cliff", "clock", "cloud",
+    "clover", "coconut", "comet", "copper", "coral", "cotton", "cousin", "crayon", "cricket",
+    "crystal", "cupboard", "curtain", "daisy", "dancer", "delta", "desert", "diamond", "dinner",
+    "doctor", "dolphin", "donkey", "dragon", "drum", "eagle", "echo", "elbow", "ember", "engine",
+    "falcon", "feather", "fiddle", "finger", "flag", "flute", "forest", "fossil", "fountain", "fox",
+    "garden", "garlic", "ginger", "giraffe", "glacier", "globe", "goat", "grape", "gravel",
+    "guitar", "hammer", "harbor", "harvest", "hazel", "helmet", "honey", "horse", "island", "ivory",
+    "jacket", "jaguar", "jelly", "jungle", "kayak", "kettle", "kitten", "koala", "ladder", "lagoon",
+    "lemon", "lentil", "lily", "lion", "lizard", "lobster", "magnet", "mango", "maple", "marble",
+    "meadow", "melon", "mirror", "monkey", "moose", "mosaic", "motor", "muffin", "mustard",
+    "napkin", "nectar", "needle", "nest", "noodle", "oasis", "ocean", "olive", "onion", "orange",
+    "orbit", "otter", "owl", "oyster", "paddle", "panda", "panther", "paper", "parrot", "peach",
+    "pebble", "pencil", "pepper", "piano", "pickle", "pigeon", "pillow", "pilot", "pirate",
+    "planet", "plum", "pocket", "pony", "poppy", "potato", "pumpkin", "puzzle", "quartz", "quilt",
+    "rabbit", "radish", "raven", "ribbon", "river", "robin", "rocket", "rose", "ruby", "saddle",
+    "salmon", "sandal", "sausage", "scarf", "school", "shadow", "shark", "shell", "silver",
+    "sketch", "sloth", "snail", "spider", "spoon", "squash", "squirrel", "stable", "statue",
+    "stone", "sugar", "summer", "sunset", "swan", "table", "tango", "teapot", "tiger", "timber",
+    "toast", "tomato", "torch", "tractor", "tulip", "tunnel", "turtle", "umbrella", "valley",
+    "velvet", "violin", "volcano", "wagon", "walnut", "walrus", "whale", "whistle", "willow",
+    "window", "winter", "wizard", "yogurt", "zebra", "zipper", "purple",
+)
 CODE_WORDS = 3
 MAX_NUMBER = 99
 MAGIC = b"teamboard-invite-1"

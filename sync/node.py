@@ -401,7 +401,7 @@ class SyncNode:
             await asyncio.sleep(self.limits.ping_interval)
             try:
                 await link.conn.send(Ping())
-            except Exception:
+            except Exception:  # noqa: BLE001 (a link that cannot be pinged is ending: its reader tells why)
                 return
 
     def _problem(self, message: str) -> None:

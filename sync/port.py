@@ -57,7 +57,7 @@ class ServicePort:
     def load_snapshot(self, data: bytes, signatures: Sequence[Signature]) -> None:
         try:
             other = am.Document.load(data)
-        except Exception as exc:  # the binding raises bare Exceptions on bad input
+        except Exception as exc:  # noqa: BLE001 (the binding raises bare Exceptions on bad input)
             raise SessionError(f"peer sent an unreadable snapshot: {exc}") from None
 
         def merge(doc: BoardDocument) -> None:
@@ -75,19 +75,19 @@ class ServicePort:
         path; it is durable when this returns."""
         try:
             messages = [am.Message.decode(data) for data in batch.messages]
-        except Exception as exc:  # the binding raises bare Exceptions on bad input
+        except Exception as exc:  # noqa: BLE001 (the binding raises bare Exceptions on bad input)
             raise SessionError(f"peer sent an unusable sync message: {exc}") from None
 
         def apply(doc: BoardDocument) -> None:
             for message in messages:
                 try:
                     doc.doc.receive_sync_message(state, message)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 (the binding's bare Exceptions)
                     raise SessionError(f"peer sent an unusable sync message: {exc}") from None
             if batch.pushed:
                 try:
                     doc.apply_changes([data for data, _, _ in batch.pushed])
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 (the binding's bare Exceptions)
                     raise SessionError(f"peer pushed unusable changes: {exc}") from None
 
         self._receive(batch.changes, batch.signatures_by_hash(), apply)

@@ -129,7 +129,7 @@ class AutomergePort:
     def load_snapshot(self, data: bytes, signatures: Sequence[Signature]) -> None:
         try:
             other = am.Document.load(data)
-        except Exception as exc:  # the binding raises bare Exceptions on bad input
+        except Exception as exc:  # noqa: BLE001 (the binding raises bare Exceptions on bad input)
             raise SessionError(f"peer sent an unreadable snapshot: {exc}") from None
         self.doc.merge(other)
 
@@ -141,13 +141,13 @@ class AutomergePort:
         for data in batch.messages:
             try:
                 self.doc.receive_sync_message(state, am.Message.decode(data))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (the binding's bare Exceptions)
                 raise SessionError(f"peer sent an unusable sync message: {exc}") from None
         if batch.pushed:
             try:
                 message = encode_apply_message([c for c, _, _ in batch.pushed])
                 self.doc.receive_sync_message(am.SyncState(), message)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (the binding's bare Exceptions)
                 raise SessionError(f"peer pushed unusable changes: {exc}") from None
 
     def signatures(self, hashes: Sequence[bytes] | None) -> list[Signature]:
