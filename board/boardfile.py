@@ -16,7 +16,8 @@ from pathlib import Path
 
 from board import readmodel
 from board.document import BoardDocument, NewerSchema, heads_hex
-from storage.doctor import BoardRows, read_board_rows, read_only, table_rows
+from storage.doctor import BoardRows, read_board_rows, table_rows
+from storage.readonly import read_only
 from storage.store import Store
 
 READMODEL_HEADS = "readmodel_heads"

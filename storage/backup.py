@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from storage.doctor import read_only
+from storage.readonly import read_only
 
 WAL = "-wal"
 SHM = "-shm"

@@ -1,9 +1,10 @@
 """Read-only inspection of a board database file, and the rows a repair salvages from it.
 
-Nothing here writes to the file it looks at: connections are opened with ``mode=ro``, so
-a damaged, foreign or newer file keeps every byte. :func:`holder_pid` tells whether
-another process has the database open (SQLite's own lock on the ``-shm`` file), so that
-a restore or a repair never swaps a file under a running app or ``serve``.
+Nothing here writes to the file it looks at: connections are opened with ``mode=ro``
+(:mod:`storage.readonly`), so a damaged, foreign or newer file keeps every byte.
+:func:`holder_pid` tells whether another process has the database open (SQLite's own
+lock on the ``-shm`` file), so that a restore or a repair never swaps a file under a
+running app or ``serve``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import os
 import sqlite3
 import struct
 import sys
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storage.readonly import read_only
 from storage.store import APPLICATION_ID, STORE_SCHEMA, Snapshot
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -49,17 +50,6 @@ class DatabaseReport:
     @property
     def usable(self) -> bool:
         return self.state == OK
-
-
-@contextmanager
-def read_only(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection (it may read the ``-wal`` beside the file, never writes)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        conn.execute("PRAGMA trusted_schema=OFF")  # a hostile file's schema runs no functions
-        yield conn
-    finally:
-        conn.close()
 
 
 def inspect_database(path: Path, thorough: bool = True) -> DatabaseReport:

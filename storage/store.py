@@ -21,6 +21,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.readonly import read_only
+
 STORE_SCHEMA = 1
 APPLICATION_ID = 0x7445_424D  # "teBM": marks the file as a teamboard database
 WAL_AUTOCHECKPOINT_PAGES = 8192  # ~32 MB of log before SQLite checkpoints by itself
@@ -305,8 +307,7 @@ def _check_readable(path: Path) -> None:
     if header != b"SQLite format 3\x00":
         raise StoreError(f"{path}: not a teamboard database (not an SQLite file)")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
+        with read_only(path) as conn:  # leaves no -wal / -shm behind, even when refusing
             check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
             if check != "ok":
                 raise StoreError(f"{path}: the database is damaged ({check}); restore it from a backup or a teammate's copy")
@@ -314,8 +315,6 @@ def _check_readable(path: Path) -> None:
             if "meta" not in tables or "changes" not in tables:
                 raise StoreError(f"{path}: not a teamboard database")
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        finally:
-            conn.close()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: the database is damaged or unreadable ({exc})") from None
     version = int(row[0]) if row and str(row[0]).isdigit() else None

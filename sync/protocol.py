@@ -20,7 +20,7 @@ import asyncio
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Self
 
 PROTOCOL_VERSION = 1
 MAX_FRAME = 16 * 1024 * 1024  # body bytes of any frame
@@ -159,10 +159,10 @@ class Hello:
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """A compacted document for a peer that has nothing yet, with change signatures."""
+class _SignedData:
+    """The layout Snapshot and SyncMessage share: automerge bytes, then the signatures of
+    the changes they carry."""
 
-    TYPE: ClassVar[int] = 2
     data: bytes
     signatures: tuple[Signature, ...] = ()
 
@@ -175,29 +175,22 @@ class Snapshot:
         return bytes(w.buf)
 
     @classmethod
-    def parse(cls, r: _Reader) -> Snapshot:
+    def parse(cls, r: _Reader) -> Self:
         return cls(r.blob(), _read_signatures(r))
 
 
 @dataclass(frozen=True)
-class SyncMessage:
+class Snapshot(_SignedData):
+    """A compacted document for a peer that has nothing yet, with change signatures."""
+
+    TYPE: ClassVar[int] = 2
+
+
+@dataclass(frozen=True)
+class SyncMessage(_SignedData):
     """One automerge sync message, with the signatures of the changes it carries."""
 
     TYPE: ClassVar[int] = 3
-    data: bytes
-    signatures: tuple[Signature, ...] = ()
-
-    def __post_init__(self) -> None:
-        _tuple_field(self, "signatures")
-
-    def body(self) -> bytes:
-        w = _Writer().blob(self.data)
-        _write_signatures(w, self.signatures)
-        return bytes(w.buf)
-
-    @classmethod
-    def parse(cls, r: _Reader) -> SyncMessage:
-        return cls(r.blob(), _read_signatures(r))
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,18 @@ async def test_add_a_commitment_through_the_form(home: Path) -> None:
         assert c.due == "2026-03-05"
 
 
+async def test_what_to_create_is_picked_with_the_arrows_and_enter_or_not_at_all(home: Path) -> None:
+    app = make_app(home, clock=TickingClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_board(pilot)
+        await pilot.press("n", "escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, NewItemScreen | CommitmentForm)
+        await pilot.press("n", "down", "enter")  # goal, then commitment
+        await settle(pilot)
+        assert isinstance(app.screen, CommitmentForm)
+
+
 async def test_add_an_agreement_through_the_form(home: Path) -> None:
     app = make_app(home, clock=TickingClock())
     async with app.run_test(size=(80, 24)) as pilot:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from board.model import Member, Stream
+from board.model import Commitment, Member, Stream
 from board.ui.cards import BoardReader
 
 
@@ -41,3 +41,12 @@ class Directory:
 
     def stream_title(self, stream_id: str) -> str:
         return next((s.title for s in self.streams if s.id == stream_id), "")
+
+    def party(self, commitment: Commitment) -> str:
+        """Who ``commitment`` is to, as people read it: a member's name, a stream's title,
+        or the outside party as written."""
+        if commitment.to_kind == "member":
+            return self.name(commitment.to)
+        if commitment.to_kind == "stream":
+            return self.stream_title(commitment.to)
+        return commitment.to

@@ -120,11 +120,11 @@ class Opening(App[None]):
                         directory.today,
                     )
             except BoardError as exc:
-                self._call_quietly(self.show_fatal, str(exc))
+                self.call_quietly(self.show_fatal, str(exc))
                 return
             except Exception as exc:  # never a traceback: say what went wrong
                 log.exception("opening %s failed", self.home)
-                self._call_quietly(self.show_fatal, f"cannot open the board in {self.home}: {exc}")
+                self.call_quietly(self.show_fatal, f"cannot open the board in {self.home}: {exc}")
                 return
             if not self._adopt(workspace):
                 return
@@ -132,9 +132,11 @@ class Opening(App[None]):
             if sys.getswitchinterval() == SCREEN_FIRST_INTERVAL:  # (another app's may run)
                 sys.setswitchinterval(SWITCH_INTERVAL)
             self._open_done.set()
-        self._call_quietly(self.board_opened, workspace, directory, changed)
+        self.call_quietly(self.board_opened, workspace, directory, changed)
 
-    def _call_quietly(self, callback: Callable[..., object], *args: object) -> None:
+    def call_quietly(self, callback: Callable[..., object], *args: object) -> None:
+        """From a worker thread: run ``callback(*args)`` on the UI thread; nothing when the
+        app quit meanwhile."""
         try:
             self.call_from_thread(callback, *args)
         except RuntimeError:  # the app quit meanwhile

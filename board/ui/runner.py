@@ -39,12 +39,8 @@ class Runner:
         self._generation: dict[str, int] = {}
 
     def _deliver(self, callback: Callable[..., Any] | None, *args: Any) -> None:
-        if callback is None:
-            return
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # the app is shutting down
-            pass
+        if callback is not None:
+            self.app.call_quietly(callback, *args)
 
     def write(
         self,

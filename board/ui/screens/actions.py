@@ -5,16 +5,14 @@ a refusal (e.g. an invalid transition) is shown with its reason."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from textual.app import SystemCommand
 from textual.binding import Binding
 
 from board.model import Agreement, Record
+from board.ui.app_part import AppPart
 from board.ui.messages import OpenItem
-
-if TYPE_CHECKING:
-    from board.ui.app import TeamboardApp
 
 ITEM_BINDINGS = [
     Binding("e", "edit", "Edit"),
@@ -27,14 +25,8 @@ ITEM_BINDINGS = [
 STATUSFUL = {"goal", "commitment", "agreement"}
 
 
-class ItemActions:
+class ItemActions(AppPart):
     """Mixin for screens: ``current_item()`` names the item the actions apply to."""
-
-    app: Any
-
-    @property
-    def tb(self) -> TeamboardApp:
-        return cast("TeamboardApp", self.app)
 
     def current_item(self) -> str | None:
         raise NotImplementedError

@@ -201,13 +201,7 @@ class DetailScreen(ItemActions, Screen[None]):
                 rows.append(("Hypothesis", record.hypothesis or "—"))
                 rows.append(("Next step", record.next_step or "—"))
         elif isinstance(record, Commitment):
-            to = (
-                d.name(record.to)
-                if record.to_kind == "member"
-                else d.stream_title(record.to)
-                if record.to_kind == "stream"
-                else record.to
-            )
+            to = d.party(record)
             rows += [
                 ("Status", status_label(status)),
                 ("By", d.name(record.by)),

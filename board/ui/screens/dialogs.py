@@ -1,4 +1,4 @@
-"""Small modal screens: what to create, which status, and the help."""
+"""Small modal screens: a list to choose from, what to create, which status, and the help."""
 
 from __future__ import annotations
 
@@ -43,7 +43,27 @@ TRANSITIONS: dict[str, tuple[type[StrEnum], Mapping[Any, frozenset[Any]]]] = {
 }
 
 
-class NewItemScreen(ModalScreen[str | None]):
+class ChoiceScreen(ModalScreen[str | None]):
+    """A list of choices: Enter on one, or its key (bound to ``pick('ID')``), closes the
+    screen with its id; esc closes it with None."""
+
+    def offers(self, choice: str) -> bool:
+        """Whether the key of ``choice`` picks it here."""
+        return True
+
+    def action_pick(self, choice: str) -> None:
+        if self.offers(choice):
+            self.dismiss(choice)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class NewItemScreen(ChoiceScreen):
     """Choose what to create: g goal, c commitment, a agreement."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -70,16 +90,6 @@ class NewItemScreen(ModalScreen[str | None]):
                 ],
                 id="new-kinds",
             )
-
-    def action_pick(self, kind: str) -> None:
-        self.dismiss(kind)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
 
 
 class StatusScreen(ModalScreen[str | None]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,9 +21,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from board.model import BoardError
 from board.service import BoardService
-
-if TYPE_CHECKING:
-    from board.ui.app import TeamboardApp
+from board.ui.app_part import AppPart
 
 T = TypeVar("T")
 
@@ -39,7 +37,7 @@ class FieldSpec:
     keywords: tuple[str, ...] = ()  # words in a service error that point at this field
 
 
-class FormScreen(ModalScreen[str | None]):
+class FormScreen(AppPart, ModalScreen[str | None]):
     """Subclasses give ``heading``, ``specs()``, ``check()`` and ``save()``."""
 
     heading = ""
@@ -52,10 +50,6 @@ class FormScreen(ModalScreen[str | None]):
         super().__init__()
         self._specs: list[FieldSpec] = []
         self.saving = False
-
-    @property
-    def tb(self) -> TeamboardApp:
-        return cast("TeamboardApp", self.app)
 
     @property
     def service(self) -> BoardService:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from board.model import (
     Agreement,
@@ -24,6 +25,18 @@ from board.ui.text import number
 KIND_OPTIONS = [("↻ routine", Kind.ROUTINE.value), ("△ change", Kind.CHANGE.value)]
 CADENCE_OPTIONS = [(c.value, c.value) for c in Cadence]
 DATE_HINT = "YYYY-MM-DD, +3d, friday…"
+R = TypeVar("R", bound=Record)
+
+
+def whole_number(
+    values: dict[str, str],
+    errors: dict[str, str],
+    name: str,
+    validate: Callable[[int | None], int | None],
+) -> int | None:
+    """The field ``name`` as a whole number that ``validate`` accepts (None when empty);
+    what is wrong with it goes into ``errors``."""
+    return FormScreen.guard(errors, name, lambda: validate(parse_int(values[name], name)))
 
 
 class ItemForm(FormScreen):
@@ -35,6 +48,21 @@ class ItemForm(FormScreen):
         self.record = record
         super().__init__()
         self.heading = f"{'Edit' if record else 'New'} {self.KIND}"
+
+    def shown(self, kind: type[R], **blank: Any) -> R:
+        """The record the form edits, or a new ``kind`` made of ``blank`` (the defaults a
+        new item starts from)."""
+        return self.record if isinstance(self.record, kind) else kind(**blank)
+
+    def add_or_edit(
+        self, service: BoardService, add: Callable[..., str], fields: dict[str, Any]
+    ) -> str:
+        """Add the new item with ``add(**fields)``, or edit the one the form opened with;
+        returns its id."""
+        if self.record is None:
+            return add(**fields)
+        service.edit(self.record.id, **fields)
+        return self.record.id
 
     def names(self, ids: list[str]) -> str:
         return ", ".join(self.tb.directory.name(i) for i in ids)
@@ -58,7 +86,7 @@ class GoalForm(ItemForm):
     KIND = "goal"
 
     def specs(self) -> list[FieldSpec]:
-        g = self.record if isinstance(self.record, Goal) else Goal(owners=[self.tb.directory.me])
+        g = self.shown(Goal, owners=[self.tb.directory.me])
         streams = [(s.title, s.id) for s in self.tb.directory.streams]
         return [
             FieldSpec("title", "Title", g.title, "the outcome, in a few words"),
@@ -89,11 +117,7 @@ class GoalForm(ItemForm):
         if not parsed["owners"] and "owners" not in errors:
             errors["owners"] = "a goal needs at least one owner"
         parsed["due"] = self.check_date(values, errors, "due")
-        parsed["confidence"] = self.guard(
-            errors,
-            "confidence",
-            lambda: validate_confidence(parse_int(values["confidence"], "confidence")),
-        )
+        parsed["confidence"] = whole_number(values, errors, "confidence", validate_confidence)
         for name in ("start", "target"):
             parsed[name] = self.guard(errors, name, partial(parse_number, values[name], name))
         metric = values["metric"].strip()
@@ -121,29 +145,16 @@ class GoalForm(ItemForm):
                 "next_step",
             )
         }
-        if self.record is None:
-            return service.add_goal(**fields)
-        service.edit(self.record.id, **fields)
-        return self.record.id
+        return self.add_or_edit(service, service.add_goal, fields)
 
 
 class CommitmentForm(ItemForm):
     KIND = "commitment"
 
     def specs(self) -> list[FieldSpec]:
-        c = (
-            self.record
-            if isinstance(self.record, Commitment)
-            else Commitment(by=self.tb.directory.me)
-        )
+        c = self.shown(Commitment, by=self.tb.directory.me)
         d = self.tb.directory
-        to = (
-            d.name(c.to)
-            if c.to_kind == "member"
-            else d.stream_title(c.to)
-            if c.to_kind == "stream"
-            else c.to
-        )
+        to = d.party(c)
         parties = self.member_names() + [s.title for s in d.streams]
         return [
             FieldSpec("title", "Title", c.title, "what you promise"),
@@ -202,21 +213,14 @@ class CommitmentForm(ItemForm):
 
     def save(self, service: BoardService, p: dict[str, Any]) -> str:
         fields = {k: p[k] for k in ("title", "to", "by", "goal", "due", "terms")}
-        if self.record is None:
-            return service.add_commitment(**fields)
-        service.edit(self.record.id, **fields)
-        return self.record.id
+        return self.add_or_edit(service, service.add_commitment, fields)
 
 
 class AgreementForm(ItemForm):
     KIND = "agreement"
 
     def specs(self) -> list[FieldSpec]:
-        a = (
-            self.record
-            if isinstance(self.record, Agreement)
-            else Agreement(accountable=self.tb.directory.me)
-        )
+        a = self.shown(Agreement, accountable=self.tb.directory.me)
         return [
             FieldSpec("title", "Title", a.title, "what the agreement is about"),
             FieldSpec(
@@ -273,12 +277,9 @@ class AgreementForm(ItemForm):
                 "review_on",
             )
         }
-        if self.record is None:
-            return service.add_agreement(**fields)
-        if not fields["review_on"]:
-            del fields["review_on"]
-        service.edit(self.record.id, **fields)
-        return self.record.id
+        if self.record is not None and not fields["review_on"]:
+            del fields["review_on"]  # an edit with no date keeps the review date
+        return self.add_or_edit(service, service.add_agreement, fields)
 
 
 class CheckInForm(FormScreen):
@@ -299,14 +300,8 @@ class CheckInForm(FormScreen):
 
     def check(self, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
         parsed: dict[str, Any] = dict(values)
-        parsed["progress"] = self.guard(
-            errors, "progress", lambda: validate_progress(parse_int(values["progress"], "progress"))
-        )
-        parsed["confidence"] = self.guard(
-            errors,
-            "confidence",
-            lambda: validate_confidence(parse_int(values["confidence"], "confidence")),
-        )
+        parsed["progress"] = whole_number(values, errors, "progress", validate_progress)
+        parsed["confidence"] = whole_number(values, errors, "confidence", validate_confidence)
         if not errors and not any(values[k].strip() for k in values):
             errors["progress"] = (
                 "a check-in needs at least one of progress, confidence, note or learned"

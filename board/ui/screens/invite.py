@@ -9,7 +9,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,10 +18,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from board.model import BoardError
+from board.ui.app_part import AppPart
 from board.ui.runner import LoopJob
 
 if TYPE_CHECKING:
-    from board.ui.app import TeamboardApp
     from sync.team import InviteOutcome
 
 log = logging.getLogger("teamboard.ui")
@@ -29,7 +29,7 @@ log = logging.getLogger("teamboard.ui")
 EXPIRES = dt.timedelta(minutes=15)
 
 
-class InviteScreen(ModalScreen[None]):
+class InviteScreen(AppPart, ModalScreen[None]):
     """Shows the invite code and how to join; says who joined when it is done."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Cancel the invite")]
@@ -41,10 +41,6 @@ class InviteScreen(ModalScreen[None]):
         self.joined = ""  # the newcomer's name, once they joined
         self.finished = False
         self._job: LoopJob | None = None
-
-    @property
-    def tb(self) -> TeamboardApp:
-        return cast("TeamboardApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="invite") as box:
@@ -67,7 +63,7 @@ class InviteScreen(ModalScreen[None]):
         discovery = not os.environ.get("TEAMBOARD_NO_DISCOVERY")
 
         def ready(code: str, host: str, port: int) -> None:
-            self._call(self._ready, code, f"{host}:{port}")
+            app.call_quietly(self._ready, code, f"{host}:{port}")
 
         job = LoopJob(
             lambda: run_invite(
@@ -87,23 +83,17 @@ class InviteScreen(ModalScreen[None]):
             except asyncio.CancelledError:
                 return
             except BoardError as exc:
-                self._call(self._failed, str(exc))
+                app.call_quietly(self._failed, str(exc))
                 return
             except Exception as exc:  # never a traceback: say what went wrong
                 log.exception("the invite failed")
-                self._call(self._failed, f"the invite failed: {exc}")
+                app.call_quietly(self._failed, f"the invite failed: {exc}")
                 return
             finally:
                 app.stoppers.discard(job.cancel)
-            self._call(self._done, outcome)
+            app.call_quietly(self._done, outcome)
 
         app.run_worker(work, thread=True, group="invite", exit_on_error=False)
-
-    def _call(self, callback: object, *args: object) -> None:
-        try:
-            self.tb.call_from_thread(callback, *args)  # type: ignore[arg-type]
-        except RuntimeError:  # the app quit meanwhile
-            pass
 
     def _show_status(self, text: str) -> None:
         self.query_one("#invite-status", Label).update(text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, Static
 from board.model import BoardError, NotFound
 from board.review_agenda import SECTIONS
 from board.reviews import ReviewService
+from board.ui.app_part import MeetingPart
 from board.ui.meeting import (
     Meeting,
     item_body,
@@ -33,14 +34,11 @@ from board.ui.meeting import (
 )
 from board.ui.messages import BoardDelta
 
-if TYPE_CHECKING:
-    from board.ui.app import TeamboardApp
-
 FACILITATOR_ACTIONS = {"next", "previous", "outcome", "skip", "end"}
 WATCHED = ("reviews", "goals", "commitments", "agreements", "checkins", "members")
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(MeetingPart, Screen[None]):
     """Meeting mode for the facilitator, follow mode for everyone else."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -61,14 +59,6 @@ class ReviewScreen(Screen[None]):
         self.meeting: Meeting | None = None
         self._ended_shown = False
         self._ended_by: str | None = None  # the review ended while another screen was on top
-
-    @property
-    def tb(self) -> TeamboardApp:
-        return cast("TeamboardApp", self.app)
-
-    @property
-    def facilitating(self) -> bool:
-        return self.meeting is not None and self.meeting.review.facilitator == self.tb.directory.me
 
     # ------------------------------------------------------------------ layout and data
     def compose(self) -> ComposeResult:

@@ -4,7 +4,7 @@ minutes (readable, scrollable) and a yes/no question."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.markdown import Markdown
 from rich.text import Text
@@ -18,11 +18,9 @@ from textual.widgets.option_list import Option
 
 from board.review_agenda import SECTIONS
 from board.reviews import ReviewService
+from board.ui.app_part import AppPart, MeetingPart
 from board.ui.meeting import Meeting, agenda_line, load_meeting
 from board.ui.messages import BoardDelta
-
-if TYPE_CHECKING:
-    from board.ui.app import TeamboardApp
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -57,7 +55,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class AgendaScreen(ModalScreen[None]):
+class AgendaScreen(MeetingPart, ModalScreen[None]):
     """The whole agenda by section (▶ current, ✓ outcome, – skipped). The facilitator
     jumps to an item (enter), skips or restores an item or a section (s), and moves a
     section up or down (u / d); anyone present adds an item (a)."""
@@ -74,14 +72,6 @@ class AgendaScreen(ModalScreen[None]):
         super().__init__()
         self.review_id = review_id
         self.meeting: Meeting | None = None
-
-    @property
-    def tb(self) -> TeamboardApp:
-        return cast("TeamboardApp", self.app)
-
-    @property
-    def facilitating(self) -> bool:
-        return self.meeting is not None and self.meeting.review.facilitator == self.tb.directory.me
 
     def compose(self) -> ComposeResult:
         with Vertical(id="agenda", classes="dialog") as box:
@@ -186,7 +176,7 @@ class AgendaScreen(ModalScreen[None]):
         self.dismiss()
 
 
-class MinutesScreen(Screen[None]):
+class MinutesScreen(AppPart, Screen[None]):
     """A review's minutes (the Markdown export, rendered), scrollable."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "back", "Back")]
@@ -195,10 +185,6 @@ class MinutesScreen(Screen[None]):
         super().__init__()
         self.review_id = review_id
         self.text = ""
-
-    @property
-    def tb(self) -> TeamboardApp:
-        return cast("TeamboardApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -11,11 +11,9 @@ from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -23,6 +21,7 @@ from board.model import InvalidInput, RuleViolation, validate_title
 from board.review_agenda import ROUNDS, SECTIONS, AgendaItem
 from board.reviews import DEFAULT_TIMEBOX, ReviewService, parse_timebox
 from board.service import BoardService
+from board.ui.screens.dialogs import ChoiceScreen
 from board.ui.screens.form import FieldSpec, FormScreen, split_names
 from board.ui.screens.forms import DATE_HINT
 
@@ -143,7 +142,7 @@ def already_running(service: BoardService, facilitator: str, started_at: str) ->
     )
 
 
-class OutcomeChooser(ModalScreen[str | None]):
+class OutcomeChooser(ChoiceScreen):
     """Pick the outcome of an agenda item (only those that fit it are offered)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -171,16 +170,8 @@ class OutcomeChooser(ModalScreen[str | None]):
             box.border_title = f"Outcome of: {self.item.title}"
             yield OptionList(*options, id="outcomes")
 
-    def action_pick(self, kind: str) -> None:
-        if any(k == kind for k, _ in self.kinds):
-            self.dismiss(kind)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+    def offers(self, choice: str) -> bool:
+        return any(k == choice for k, _ in self.kinds)
 
 
 class OutcomeForm(FormScreen):

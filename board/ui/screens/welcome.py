@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, ClassVar, cast
+from collections.abc import Callable
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,10 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from board.model import BoardError
+from board.ui.app_part import AppPart
 from board.workspace import Workspace
-
-if TYPE_CHECKING:
-    from board.ui.app import TeamboardApp
 
 log = logging.getLogger("teamboard.ui")
 
@@ -25,6 +24,14 @@ JOIN_NOTE = (
     "found on the local network; without multicast, add the address the invite shows."
 )
 JOIN_TIMEOUT = 30.0
+
+
+def labelled_input(label: str, name: str, placeholder: str) -> ComposeResult:
+    """A field of the welcome screen: its label, its input ``#NAME`` and the line below
+    it where its error shows (``#NAME-error``)."""
+    yield Label(label)
+    yield Input(placeholder=placeholder, id=name)
+    yield Static("", id=f"{name}-error", classes="field-error")
 
 
 class LoadingScreen(Screen[None]):
@@ -52,14 +59,10 @@ class ProblemScreen(Screen[None]):
         yield Footer()
 
 
-class WelcomeScreen(Screen[None]):
+class WelcomeScreen(AppPart, Screen[None]):
     """No board in this home yet: create a team board, or join one with an invite code."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.quit", "Quit", show=False)]
-
-    @property
-    def tb(self) -> TeamboardApp:
-        return cast("TeamboardApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,24 +75,20 @@ class WelcomeScreen(Screen[None]):
             with Horizontal(id="welcome-choices"):
                 with Vertical(id="create", classes="choice") as create:
                     create.border_title = "Create a team board"
-                    yield Label("Team name")
-                    yield Input(placeholder="e.g. Harbor Clinic Software", id="team")
-                    yield Static("", id="team-error", classes="field-error")
-                    yield Label("Your name")
-                    yield Input(placeholder="how your teammates call you", id="name")
-                    yield Static("", id="name-error", classes="field-error")
+                    yield from labelled_input("Team name", "team", "e.g. Harbor Clinic Software")
+                    yield from labelled_input("Your name", "name", "how your teammates call you")
                     yield Button("Create board", id="create-board", variant="primary")
                 with Vertical(id="join", classes="choice") as join:
                     join.border_title = "Join a team"
-                    yield Label("Invite code")
-                    yield Input(placeholder="the code a teammate read to you", id="code")
-                    yield Static("", id="code-error", classes="field-error")
-                    yield Label("Your name")
-                    yield Input(placeholder="how your teammates call you", id="join-name")
-                    yield Static("", id="join-name-error", classes="field-error")
-                    yield Label("Inviter's address (optional)")
-                    yield Input(placeholder="HOST:PORT", id="join-peer")
-                    yield Static("", id="join-peer-error", classes="field-error")
+                    yield from labelled_input(
+                        "Invite code", "code", "the code a teammate read to you"
+                    )
+                    yield from labelled_input(
+                        "Your name", "join-name", "how your teammates call you"
+                    )
+                    yield from labelled_input(
+                        "Inviter's address (optional)", "join-peer", "HOST:PORT"
+                    )
                     yield Button("Join team", id="join-team", variant="primary")
                     yield Static("", id="join-status", markup=False)
                     yield Static(JOIN_NOTE, id="join-note", markup=False)
@@ -113,6 +112,37 @@ class WelcomeScreen(Screen[None]):
         elif event.button.id == "join-team":
             self.join()
 
+    def _open_in_worker(
+        self,
+        make: Callable[[], Workspace],
+        failed: Callable[[str], None],
+        doing: str,
+        unexpected: str,
+        refusals: tuple[type[Exception], ...] = (BoardError,),
+    ) -> None:
+        """Make the board with ``make`` in a worker, then open it as any board opens. A
+        refusal (one of ``refusals``) reaches ``failed`` in its own words; anything else is
+        logged with its traceback (``doing``) and reaches ``failed`` as "``unexpected``:
+        the reason"."""
+        app = self.tb
+
+        def job() -> None:
+            try:
+                workspace = make()
+            except refusals as exc:
+                app.call_quietly(failed, str(exc))
+                return
+            except Exception as exc:  # never a traceback: say what went wrong
+                log.exception("%s in %s failed", doing, app.home)
+                app.call_quietly(failed, f"{unexpected}: {exc}")
+                return
+            try:
+                app.call_from_thread(app.board_opened, workspace)
+            except RuntimeError:  # the app quit meanwhile
+                workspace.close()
+
+        app.run_worker(job, thread=True, group="open", exit_on_error=False)
+
     def _error(self, field: str, message: str) -> None:
         error = self.query_one(f"#{field}-error", Static)
         error.update(message)
@@ -129,27 +159,15 @@ class WelcomeScreen(Screen[None]):
             return
         self.query_one("#create-board", Button).disabled = True
         app = self.tb
+        self._open_in_worker(
+            lambda: Workspace.init(app.home, team, name, clock=app.clock),
+            self._failed,
+            doing="creating a board",
+            unexpected="cannot create the board",
+        )
 
-        def job() -> None:
-            try:
-                workspace = Workspace.init(app.home, team, name, clock=app.clock)
-            except BoardError as exc:
-                app.call_from_thread(self._failed, exc)
-                return
-            except Exception as exc:  # never a traceback: say what went wrong
-                log.exception("creating a board in %s failed", app.home)
-                app.call_from_thread(self._failed, BoardError(f"cannot create the board: {exc}"))
-                return
-            try:
-                app.call_from_thread(app.board_opened, workspace)
-            except RuntimeError:  # the app quit meanwhile
-                workspace.close()
-
-        app.run_worker(job, thread=True, group="open", exit_on_error=False)
-
-    def _failed(self, exc: BoardError) -> None:
+    def _failed(self, message: str) -> None:
         self.query_one("#create-board", Button).disabled = False
-        message = str(exc)
         field = "team" if "team" in message else "name" if "name" in message else "team"
         self._error(field, message)
 
@@ -194,34 +212,17 @@ class WelcomeScreen(Screen[None]):
         )
         app = self.tb
         interfaces = interfaces_from_env()
-
-        def job() -> None:
-            try:
-                workspace = asyncio.run(
-                    run_join(
-                        app.home, code, name, peer=peer, interfaces=interfaces,
-                        timeout=JOIN_TIMEOUT,
-                    )
+        self._open_in_worker(
+            lambda: asyncio.run(
+                run_join(
+                    app.home, code, name, peer=peer, interfaces=interfaces, timeout=JOIN_TIMEOUT
                 )
-            except (BoardError, InvalidCode) as exc:
-                self._call_ui(self._join_failed, str(exc))
-                return
-            except Exception as exc:  # never a traceback: say what went wrong
-                log.exception("joining a team in %s failed", app.home)
-                self._call_ui(self._join_failed, f"joining failed: {exc}")
-                return
-            try:
-                app.call_from_thread(app.board_opened, workspace)
-            except RuntimeError:  # the app quit meanwhile
-                workspace.close()
-
-        app.run_worker(job, thread=True, group="open", exit_on_error=False)
-
-    def _call_ui(self, callback: object, *args: object) -> None:
-        try:
-            self.tb.call_from_thread(callback, *args)  # type: ignore[arg-type]
-        except RuntimeError:  # the app quit meanwhile
-            pass
+            ),
+            self._join_failed,
+            doing="joining a team",
+            unexpected="joining failed",
+            refusals=(BoardError, InvalidCode),
+        )
 
     def _join_failed(self, message: str) -> None:
         if not self.is_attached:

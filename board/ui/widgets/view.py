@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Vertical
 from textual.widgets import DataTable, Select
 
+from board.ui.app_part import AppPart
 from board.ui.messages import BoardDelta
 
 if TYPE_CHECKING:
-    from board.ui.app import TeamboardApp
     from board.ui.directory import Directory
 
 
-class View(Vertical):
+class View(AppPart, Vertical):
     """A main view. Subclasses implement ``build`` (their widgets), ``reload`` (and
     ``relevant`` to ignore changes that cannot affect them). A view builds its widgets the
     first time it is shown, so opening the app costs one view, not six; a hidden view only
@@ -35,10 +35,6 @@ class View(Vertical):
         self.built = self.EAGER
         self.ready = False  # built and mounted: safe to query
         self._focus_when_ready = False
-
-    @property
-    def tb(self) -> TeamboardApp:
-        return cast("TeamboardApp", self.app)
 
     @property
     def directory(self) -> Directory:
