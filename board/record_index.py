@@ -17,12 +17,13 @@ from collections.abc import Iterable, Iterator
 
 from automerge import core as am
 
-from board.change_ops import ChangeOps, ObjKey, decode_ops, obj_key
+from board.change_ops import MOST_OPS, ChangeOps, ObjKey, decode_ops, obj_key
 from board.model import COLLECTIONS
 
 RecordKey = tuple[str, str]
 TEAM: RecordKey = ("team", "team")
 REBUILD_AFTER = 2000  # changes behind: rebuilding the index beats decoding them
+NEVER = MOST_OPS  # past the last operation of any change
 
 
 class RecordIndex:
@@ -71,56 +72,60 @@ class RecordIndex:
         near: set[RecordKey] = set()  # records written by changes that name unknown objects
         owner, collections = self._owner, self._collections
         for change in changes:
-            before = len(unknown)
             ops = decode_ops(change.raw_bytes)  # .bytes would compress it first
-            made = list(ops.made.items())  # in operation order
-            next_made = 0
-            for target, first, end in ops.segments:  # in operation order
-                record: RecordKey | None = None
-                if target is None:
-                    for index in range(first, end):
-                        self._root_op(ops, index, touched)
-                elif target in owner:
-                    record = owner[target]
+            made = ops.made  # in operation order, as the segments are
+            due = made[0][0] if made else NEVER  # the next operation that makes an object
+            step = 0
+            strays = len(unknown)
+            for target, first, end in ops.segments:
+                record = owner.get(target)  # type: ignore[arg-type]
+                if record is not None:
                     touched.add(record)
-                elif target in collections:
-                    name = collections[target]
+                    while due < end:  # objects made here belong to the same record
+                        owner[made[step][1]] = record
+                        step += 1
+                        due = made[step][0] if step < len(made) else NEVER
+                    continue
+                name = collections.get(target)  # type: ignore[arg-type]
+                if name is not None:  # operations on records: the key is the record
                     for index in range(first, end):
                         key = ops.key(index)
                         if key is not None:
                             touched.add((name, key))
+                    while due < end:
+                        key = ops.key(due)
+                        if key is not None:
+                            owner[made[step][1]] = (name, key)
+                        step += 1
+                        due = made[step][0] if step < len(made) else NEVER
+                    continue
+                if target is None:
+                    self._root_ops(ops, first, end, touched)  # registers what they make
                 else:
                     unknown.add(target)
-                # objects this segment creates belong to the record it writes to
-                while next_made < len(made) and made[next_made][0] < end:
-                    index, obj = made[next_made]
-                    next_made += 1
-                    if target is None:
-                        continue  # see _root_op
-                    if record is not None:
-                        owner[obj] = record
-                    elif target in collections:
-                        key = ops.key(index)
-                        if key is not None:
-                            owner[obj] = (collections[target], key)
-                    else:
-                        unknown.add(obj)
-            if len(unknown) > before:
+                while due < end:
+                    if target is not None:  # made in an object not met yet: not met either
+                        unknown.add(made[step][1])
+                    step += 1
+                    due = made[step][0] if step < len(made) else NEVER
+            if len(unknown) > strays:
                 near |= {owner[t] for t, _, _ in ops.segments if t in owner}
         if unknown:
             touched |= self._resolve(unknown, near)
         self._heads = self.doc.get_heads()
         return touched
 
-    def _root_op(self, ops: ChangeOps, index: int, touched: set[RecordKey]) -> None:
-        key, made = ops.key(index), ops.made.get(index)
-        if key == "team":
-            touched.add(TEAM)
-            if made is not None:
-                self._owner[made] = TEAM
-        elif key in COLLECTIONS and made is not None:
-            self._collections[made] = key
-        # anything else at the root (the schema version) belongs to no record
+    def _root_ops(self, ops: ChangeOps, first: int, end: int, touched: set[RecordKey]) -> None:
+        made = dict(ops.made)
+        for index in range(first, end):
+            key, obj = ops.key(index), made.get(index)
+            if key == "team":
+                touched.add(TEAM)
+                if obj is not None:
+                    self._owner[obj] = TEAM
+            elif key in COLLECTIONS and obj is not None:
+                self._collections[obj] = key
+            # anything else at the root (the schema version) belongs to no record
 
     def _resolve(self, unknown: set[ObjKey], near: set[RecordKey]) -> set[RecordKey]:
         """Owners of objects the index had not met: walk the records the same changes

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 CORE = ["board.model", "board.document", "board.document_load", "board.document_values",
-        "board.change_ops", "board.tables",
+        "board.change_ops", "board.change_columns", "board.tables",
         "board.record_index", "board.service", "board.service_core", "board.lookups",
         "board.use_cases", "board.queries", "board.workspace", "board.export", "board.readmodel",
         "board.reviews", "board.network", "board.network_render", "board.network_layout",

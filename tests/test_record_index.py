@@ -194,7 +194,7 @@ def test_decoding_reads_the_objects_and_keys_a_change_wrote() -> None:
             (obj_key(hist), 1),
         ]
         assert [ops.key(i) for i in range(5)] == ["goals", "g1", "title", "_history", None]
-        assert sorted(ops.made.values()) == sorted(
+        assert sorted(obj for _, obj in ops.made) == sorted(
             obj_key(o) for o in (goals, goal, hist, doc.get(hist, 0)[1])
         )  # type: ignore[index]
         assert change_hash(chunk) == change.hash
