@@ -39,6 +39,7 @@ __all__ = [
     "ChangeFormatError",
     "ChangeOps",
     "ObjKey",
+    "change_author",
     "change_hash",
     "decode_ops",
     "encode_uleb",
@@ -148,6 +149,22 @@ def change_hash(chunk: bytes) -> bytes | None:
             return None
         return hashlib.sha256(bytes([CHUNK_CHANGE]) + encode_uleb(len(body)) + body).digest()
     return None
+
+
+def change_author(chunk: bytes) -> tuple[bytes, int] | None:
+    """(actor, sequence number) of a plain change chunk, read from its header without
+    hashing or inflating it; None for anything else (a deflated chunk, garbage)."""
+    if len(chunk) < 10 or chunk[:4] != MAGIC or chunk[8] != CHUNK_CHANGE:
+        return None
+    try:
+        _, pos = read_uleb(chunk, 9)  # the body's length
+        count, pos = read_uleb(chunk, pos)  # dependencies
+        size, pos = read_uleb(chunk, pos + 32 * count)
+        actor, pos = chunk[pos : pos + size], pos + size
+        seq, _ = read_uleb(chunk, pos)
+    except (IndexError, ChangeFormatError):
+        return None
+    return bytes(actor), seq
 
 
 def decode_ops(chunk: bytes) -> ChangeOps:

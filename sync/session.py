@@ -36,7 +36,7 @@ from typing import Protocol
 
 from automerge import core as am
 
-from board.change_ops import ChangeFormatError, change_hash, encode_uleb, read_uleb
+from board.change_ops import ChangeFormatError, change_author, change_hash, encode_uleb, read_uleb
 from board.document import encode_apply_message
 from sync.protocol import (
     PROTOCOL_VERSION,
@@ -341,9 +341,8 @@ class SyncSession:
             return []
         chunks = parse_sync_message(data)[1]
         self._last_sent = bool(chunks)
-        hashes = [change_hash(c) for c in chunks]
-        known = [h for h in hashes if h is not None]
-        signatures = self.port.signatures(known) if known else []
+        needed = signed_changes(chunks)
+        signatures = self.port.signatures(needed) if needed else []
         return [SyncMessage(data, tuple(signatures))]
 
 
@@ -379,6 +378,24 @@ def parse_sync_message(data: bytes) -> tuple[list[bytes], list[bytes]]:
     entries = [take(uleb()) for _ in range(uleb())]
     # v2 messages may concatenate several chunks in one entry, and append capabilities.
     return heads, [chunk for entry in entries for chunk in split_chunks(entry)]
+
+
+def signed_changes(chunks: Sequence[bytes]) -> list[bytes]:
+    """The hashes of the changes among ``chunks`` whose signatures a message carrying them
+    needs: each author's newest (it vouches for their earlier ones, see
+    :mod:`sync.authorship`), found from the chunks' headers; a chunk whose header does not
+    say (a deflated one) is hashed and left for the store to judge."""
+    newest: dict[bytes, tuple[int, bytes]] = {}
+    unread: list[bytes] = []
+    for chunk in chunks:
+        author = change_author(chunk)
+        if author is None:
+            unread.append(chunk)
+        elif author[1] > newest.get(author[0], (-1, b""))[0]:
+            newest[author[0]] = (author[1], chunk)
+    hashes = [change_hash(chunk) for _, chunk in newest.values()]
+    hashes += [change_hash(chunk) for chunk in unread]
+    return [h for h in hashes if h is not None]
 
 
 def in_sync_message(heads: Sequence[bytes]) -> bytes:

@@ -252,7 +252,17 @@ def test_unasked_snapshot_and_garbage_sync_message_are_refused() -> None:
 
 def test_signatures_travel_with_the_changes_of_a_sync_message() -> None:
     full = board(3)
-    hashes = {c.hash for c in full.get_changes([])}
+    second = full.fork()  # a second author with two changes of their own
+    second.set_actor(bytes(range(16)))
+    put(second, "y", "by a second author")
+    put(second, "z", "and again")
+    full.merge(second)
+    newest: dict[bytes, tuple[int, bytes]] = {}
+    for c in full.get_changes([]):
+        newest[c.actor_id] = max(newest.get(c.actor_id, (0, b"")), (c.seq, c.hash))
+    # one signature per author, on their newest change: it vouches for the earlier ones
+    hashes = {h for _, h in newest.values()}
+    assert len(hashes) == 2
     asked: list[bytes] = []
 
     class Signing(AutomergePort):
