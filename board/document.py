@@ -26,11 +26,17 @@ from automerge import core as am
 from board.authors import Authors
 from board.change_ops import ChangeFormatError, encode_uleb
 from board.document_values import (
+    LIST_KIND,
+    RawEntry,
+    entries_of,
     history_entries,
     in_time_order,
+    kind_of,
     merge_list,
     merge_map,
     put_value,
+    raw_history,
+    raw_in_time_order,
     read_map,
     read_value,
     write_fields,
@@ -274,11 +280,19 @@ class BoardDocument:
         self, collection: str, record_ids: Iterable[str]
     ) -> Iterator[tuple[str, dict[str, Any] | None, list[HistoryEntry]]]:
         """``(record id, fields or None, history)`` of each of ``record_ids``, each read
-        in one pass over the record (for the read model, which wants both for every
-        record a batch touched: per record, the cost is a few calls into automerge)."""
+        in one pass over the record."""
+        for record_id, data, raw in self.read_many_raw(collection, record_ids):
+            yield record_id, data, entries_of(raw, collection, record_id)
+
+    def read_many_raw(
+        self, collection: str, record_ids: Iterable[str]
+    ) -> Iterator[tuple[str, dict[str, Any] | None, list[RawEntry]]]:
+        """:meth:`read_many_with_history` with each history entry as stored (a
+        :data:`RawEntry`), oldest first: for the read model, which wants both for every
+        record a batch touched (per record, a few calls into automerge)."""
         doc = self.doc
         get, keys, values = doc.get, doc.keys, doc.values
-        obj_type, list_type = am.ObjType, am.ObjType.List
+        obj_type = am.ObjType
         author_of = self.authors.member_of
         parent = self._collection(collection)
         for record_id in record_ids:
@@ -291,17 +305,23 @@ class BoardDocument:
                 yield record_id, None, []
                 continue
             data: dict[str, Any] = {}
-            entries: list[HistoryEntry] = []
+            entries: list[RawEntry] = []
             for key, (value, child) in zip(keys(obj), values(obj)):
-                if not isinstance(value, obj_type):  # a scalar: (type, value)
+                if type(value) is tuple:  # a scalar: (type, value)
                     data[key] = value[1]
-                elif key != HISTORY_KEY:
+                elif key == HISTORY_KEY:
+                    if kind_of(value) == LIST_KIND:
+                        entries = raw_history(doc, child, None, author_of)
+                elif kind_of(value) == LIST_KIND:  # most are lists of scalars (ids)
+                    data[key] = [
+                        v[1] if type(v) is tuple else read_value(doc, v, i, None)
+                        for v, i in values(child)
+                    ]
+                else:
                     data[key] = read_value(doc, value, child, None)
-                elif value == list_type:
-                    entries = history_entries(doc, child, collection, record_id, None, author_of)
             if collection != "team":
                 data["id"] = record_id
-            yield record_id, data, in_time_order(entries)
+            yield record_id, data, raw_in_time_order(entries)
 
     # ------------------------------------------------------------------ writes
     @contextmanager

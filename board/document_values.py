@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from automerge import core as am
@@ -14,6 +15,10 @@ from board.change_ops import obj_key
 from board.model import HistoryEntry
 
 Heads = list[bytes]
+# The number of an ObjType (its int()): comparing those is cheaper than ObjType's ==. (The
+# binding's stubs do not declare ObjType.__int__, hence the alias typed for any value.)
+kind_of: Callable[[Any], int] = int
+MAP_KIND, LIST_KIND = kind_of(am.ObjType.Map), kind_of(am.ObjType.List)
 
 
 def scalar_of(value: Any) -> tuple[Any, Any]:
@@ -81,9 +86,10 @@ def merge_map(tx: Any, obj: bytes, key: str, new: dict[str, Any]) -> None:
 
 def read_value(doc: Any, value: Any, obj_id: bytes, heads: Heads | None) -> Any:
     if isinstance(value, am.ObjType):
-        if value == am.ObjType.Map:
+        kind = kind_of(value)
+        if kind == MAP_KIND:
             return read_map(doc, obj_id, heads)
-        if value == am.ObjType.List:
+        if kind == LIST_KIND:
             items = doc.values(obj_id, heads) if heads else doc.values(obj_id)
             return [
                 read_value(doc, v, i, heads) if isinstance(v, am.ObjType) else v[1]
@@ -112,6 +118,89 @@ def read_map(
     return out
 
 
+# A history entry as stored: (at, by, claimed_by, action, stored changes value), with
+# ``by``/``claimed_by`` settled as :func:`history_entries` describes.
+RawEntry = tuple[str, str, str, str, Any]
+_ENTRY_KEYS = ["action", "at", "by", "changes"]  # as keys() lists them (sorted)
+
+
+def raw_history(
+    doc: Any,
+    hist: bytes,
+    heads: Heads | None,
+    author_of: Callable[[bytes], str] | None = None,
+) -> list[RawEntry]:
+    """The entries of a history list, in list order, as :data:`RawEntry` tuples: what
+    :func:`history_entries` and the read model build on (two calls into automerge per
+    entry, no objects built)."""
+    out: list[RawEntry] = []
+    items = doc.values(hist, heads) if heads else doc.values(hist)
+    for value, entry_id in items:
+        if type(value) is tuple or kind_of(value) != MAP_KIND:  # a scalar, a list or a text
+            continue
+        if heads:
+            keys, values = doc.keys(entry_id, heads), doc.values(entry_id, heads)
+        else:
+            keys, values = doc.keys(entry_id), doc.values(entry_id)
+        if keys == _ENTRY_KEYS:  # every entry this program writes: four scalars
+            (action, _), (at, _), (stamped, _), (stored, _) = values
+            if type(action) is tuple and type(at) is tuple and type(stamped) is tuple:
+                action, at, stamped = str(action[1]), str(at[1]), str(stamped[1])
+                stored = stored[1] if type(stored) is tuple else _entry_field(doc, values[3], heads)
+            else:
+                at, stamped, action, stored = _entry_fields(doc, keys, values, heads)
+        else:
+            at, stamped, action, stored = _entry_fields(doc, keys, values, heads)
+        by, claimed = stamped, ""
+        if author_of is not None:
+            size = entry_id[1] if len(entry_id) > 2 else 0x80
+            actor = entry_id[2 : 2 + size] if size < 0x80 else _actor_of(entry_id)
+            by = author_of(actor) if actor is not None else ""
+            claimed = stamped if stamped != by else ""
+        out.append((at, by, claimed, action, stored))
+    return out
+
+
+def _entry_fields(
+    doc: Any, keys: list[str], values: list[Any], heads: Heads | None
+) -> tuple[str, str, str, Any]:
+    """(at, stamped author, action, stored changes) of a history entry of any shape."""
+    raw = {
+        key: _entry_field(doc, item, heads)
+        for key, item in zip(keys, values)
+        if key in ("at", "by", "action", "changes")
+    }
+    return (
+        str(raw.get("at", "")),
+        str(raw.get("by", "")),
+        str(raw.get("action", "")),
+        raw.get("changes"),
+    )
+
+
+def _entry_field(doc: Any, item: tuple[Any, bytes], heads: Heads | None) -> Any:
+    value, child = item
+    return value[1] if type(value) is tuple else read_value(doc, value, child, heads)
+
+
+def _actor_of(obj_id: bytes) -> bytes | None:
+    """The actor that created an object (see :func:`board.change_ops.obj_key`), None for
+    the root. (:func:`raw_history` slices it out itself when its length takes one byte, as
+    every actor id's does in practice.)"""
+    key = obj_key(bytes(obj_id))
+    return None if key is None else key[1]
+
+
+def parse_changes(stored: Any) -> dict[str, Any]:
+    """The ``changes`` of a history entry from its stored text ({} when it is not JSON of
+    a map)."""
+    try:
+        changes = json.loads(stored or "{}")
+    except (ValueError, TypeError, RecursionError):  # any text a member's copy may hold
+        return {}
+    return changes if isinstance(changes, dict) else {}
+
+
 def history_entries(
     doc: Any,
     hist: bytes,
@@ -126,40 +215,39 @@ def history_entries(
     whose actor wrote the entry (automerge object ids name the actor that created the
     object), and the name stamped inside it is kept in ``claimed_by`` when it differs: a
     stamp is only a claim, the actor is proven by its author's signature."""
-    entries = []
-    items = doc.values(hist, heads) if heads else doc.values(hist)
-    for value, entry_id in items:
-        if value != am.ObjType.Map:
-            continue
-        raw = read_map(doc, entry_id, heads)
-        try:
-            changes = json.loads(raw.get("changes") or "{}")
-        except (ValueError, TypeError):
-            changes = {}
-        stamped = str(raw.get("by", ""))
-        by, claimed = stamped, ""
-        if author_of is not None:
-            key = obj_key(bytes(entry_id))
-            by = author_of(key[1]) if key is not None else ""
-            claimed = stamped if stamped != by else ""
-        entries.append(
-            HistoryEntry(
-                item=record_id,
-                type=collection,
-                at=str(raw.get("at", "")),
-                by=by,
-                action=str(raw.get("action", "")),
-                changes=changes if isinstance(changes, dict) else {},
-                claimed_by=claimed,
-            )
+    return entries_of(raw_history(doc, hist, heads, author_of), collection, record_id)
+
+
+def entries_of(raw: list[RawEntry], collection: str, record_id: str) -> list[HistoryEntry]:
+    """:class:`HistoryEntry` objects of a record's :data:`RawEntry` tuples."""
+    return [
+        HistoryEntry(
+            item=record_id,
+            type=collection,
+            at=at,
+            by=by,
+            action=action,
+            changes=parse_changes(stored),
+            claimed_by=claimed,
         )
-    return entries
+        for at, by, claimed, action, stored in raw
+    ]
 
 
 def in_time_order(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     # List order is causal for one writer; merged entries from several writers are
-    # interleaved by time, the list position breaking ties.
+    # interleaved by time, the list position breaking ties (the sort is stable).
     if len(entries) > 1:
-        order = {id(e): i for i, e in enumerate(entries)}
-        entries.sort(key=lambda e: (e.at, order[id(e)]))
+        entries.sort(key=_at)
     return entries
+
+
+def raw_in_time_order(entries: list[RawEntry]) -> list[RawEntry]:
+    """:func:`in_time_order` of :data:`RawEntry` tuples."""
+    if len(entries) > 1:
+        entries.sort(key=itemgetter(0))
+    return entries
+
+
+def _at(entry: HistoryEntry) -> str:
+    return entry.at

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from board.document import BoardDocument
+from board.document_values import parse_changes
 from board.model import COLLECTIONS, Agreement, HistoryEntry, Record, record_from_dict
 from storage.store import Store
 
@@ -99,7 +102,9 @@ FIELD_NAMES = {
 }
 
 
-def history_rows(doc: BoardDocument, collection: str, record_id: str, title: str) -> list[dict[str, Any]]:
+def history_rows(
+    doc: BoardDocument, collection: str, record_id: str, title: str
+) -> list[dict[str, Any]]:
     return _history_rows(doc.history(collection, record_id), collection, record_id, title)
 
 
@@ -141,23 +146,11 @@ def fast_row(collection: str, data: dict[str, Any]) -> tuple[dict[str, Any], str
     """``to_row(to_record(collection, data))`` and the record's label, without building
     the record (the read model refreshes every record a sync batch touched). Agreements,
     whose status is derived, take the long way."""
-    cls = COLLECTIONS[collection]
-    if cls is Agreement:
+    if COLLECTIONS[collection] is Agreement:
         record = to_record(collection, data)
         return to_row(record), record.label
-    row: dict[str, Any] = {"id": data.get("id", ""), "type": cls.TYPE}
-    for name, default, as_json in _DEFAULTS[collection]:
-        value = data[name] if name in data else default()
-        if as_json:  # most lists and maps of a record are empty: no encoder call for those
-            row[name] = (
-                _EMPTY_JSON[type(value)]
-                if not value and type(value) in _EMPTY_JSON
-                else _JSON.encode(value)
-            )
-        else:
-            row[name] = value
-    row["archived"] = int(bool(row.get("archived")))
-    return row, str(row.get("title") or row.get("name") or row["id"])
+    row, label = _ROW_BUILDERS[collection](data)
+    return dict(zip(_COLUMNS[collection], row)), label
 
 
 _EMPTY_JSON: dict[type, str] = {list: "[]", dict: "{}"}
@@ -180,6 +173,113 @@ def _defaults(cls: type[Record]) -> list[tuple[str, Any, bool]]:
 _DEFAULTS = {name: _defaults(cls) for name, cls in COLLECTIONS.items()}
 
 
+def _json_encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """``json.JSONEncoder(sort_keys=True, default=default).encode`` without its per-call
+    setup: the same C encoder, built once (no circular-reference check: values read from
+    the document or parsed from JSON cannot refer to themselves)."""
+    make = getattr(json.encoder, "c_make_encoder", None)  # CPython's, not public
+    try:
+        encode = make(  # type: ignore[misc]
+            None, default, json.encoder.encode_basestring_ascii, None, ": ", ", ", True, False, True
+        )
+    except TypeError:  # not there, or another signature: the public way
+        return json.JSONEncoder(sort_keys=True, default=default).encode
+    return lambda value: "".join(encode(value, 0))
+
+
+_encode_field = _json_encoder(_JSON.default)
+_encode_changes = _json_encoder(str)
+_scan_json: Callable[[str, int], tuple[Any, int]]
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # not in the stubs
+
+
+def changes_text(stored: Any) -> str:
+    """The ``changes`` column of a history entry stored with ``stored`` as its changes:
+    ``json.dumps(parse_changes(stored), sort_keys=True, default=str)``, with the usual
+    case (a JSON object and nothing around it) parsed without ``json.loads``' checks."""
+    if type(stored) is str and stored[:1] == "{":
+        try:
+            changes, end = _scan_json(stored, 0)
+        except Exception:  # noqa: BLE001 - parse_changes below says what it is
+            end = -1
+        if end == len(stored) and type(changes) is dict:
+            return _encode_changes(changes) if changes else "{}"
+    return _encode_changes(parse_changes(stored))
+
+
+_ABSENT = object()  # a field the document does not hold
+RowBuilder = Callable[[dict[str, Any]], tuple[tuple[Any, ...], str]]
+
+
+def _row_builder(collection: str) -> RowBuilder:
+    """A function from document data to the record's row (values in ``_COLUMNS`` order)
+    and label: what :func:`fast_row` describes."""
+    cls = COLLECTIONS[collection]
+    columns = _COLUMNS[collection]
+
+    if cls is Agreement:
+
+        def long_way(data: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
+            record = to_record(collection, data)
+            row = to_row(record)
+            return tuple(map(row.get, columns)), record.label
+
+        return long_way
+
+    type_name = cls.TYPE
+    # Fields whose default is a plain value are read with it; the others (lists and maps,
+    # made by a factory) are settled afterwards, as are the fields stored as JSON.
+    reads: list[tuple[str, Any]] = []
+    settle: list[tuple[int, Callable[[], Any], bool]] = []
+    fields = [f for f in dataclasses.fields(cls) if f.name != "id"]
+    for index, (f, (_, default, as_json)) in enumerate(zip(fields, _DEFAULTS[collection]), 2):
+        if f.default_factory is dataclasses.MISSING and not as_json:
+            reads.append((f.name, f.default))
+        else:
+            reads.append((f.name, _ABSENT))
+            settle.append((index, default, as_json))
+    archived = columns.index("archived")
+    title = columns.index("title") if "title" in columns else None
+    name = columns.index("name") if "name" in columns else None
+
+    # all of them at once, when the document holds every field (a tuple: records have the
+    # several fields of Record)
+    every = itemgetter(*(f.name for f in fields))
+
+    def record_row(data: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
+        get = data.get
+        try:
+            row = [get("id", ""), type_name, *every(data)]
+        except KeyError:
+            row = [get("id", ""), type_name, *[get(field, default) for field, default in reads]]
+        for index, default, as_json in settle:
+            value = row[index]
+            if value is _ABSENT:
+                value = default()
+            if as_json:  # most lists and maps of a record are empty: no encoder call for those
+                kind = type(value)
+                value = (
+                    _EMPTY_JSON[kind] if not value and kind in _EMPTY_JSON else _encode_field(value)
+                )
+            row[index] = value
+        row[archived] = int(bool(row[archived]))
+        label = (
+            (None if title is None else row[title])
+            or (None if name is None else row[name])
+            or row[0]
+        )
+        return tuple(row), str(label)
+
+    return record_row
+
+
+_COLUMNS = {name: tuple(columns) for name, columns in tables().items()}
+_HISTORY_COLUMNS = (
+    "item", "seq", "type", "title", "at", "by", "claimed_by", "action", "changes"
+)  # fmt: skip
+_ROW_BUILDERS = {name: _row_builder(name) for name in COLLECTIONS}
+
+
 def update(store: Store, doc: BoardDocument, touched: set[tuple[str, str]]) -> None:
     """Refresh the rows of the touched records (inside a write transaction)."""
     by_collection: dict[str, set[str]] = {}
@@ -187,22 +287,28 @@ def update(store: Store, doc: BoardDocument, touched: set[tuple[str, str]]) -> N
         if collection in COLLECTIONS:
             by_collection.setdefault(collection, set()).add(record_id)
     for collection, ids in by_collection.items():
-        rows, hist = [], []
-        for record_id, data, entries in doc.read_many_with_history(collection, sorted(ids)):
+        type_name = COLLECTIONS[collection].TYPE
+        record_row = _ROW_BUILDERS[collection]
+        rows: list[tuple[Any, ...]] = []
+        hist: list[tuple[Any, ...]] = []
+        for record_id, data, entries in doc.read_many_raw(collection, sorted(ids)):
             if data is None:
                 continue
             if collection == "team":
                 data.setdefault("id", data.get("id", "team"))
-            row, label = fast_row(collection, data)
+            row, label = record_row(data)
             rows.append(row)
-            hist.extend(_history_rows(entries, collection, record_id, label))
+            for seq, (at, by, claimed, action, stored) in enumerate(entries):
+                text = changes_text(stored)
+                hist.append((record_id, seq, type_name, label, at, by, claimed, action, text))
+        columns = _COLUMNS[collection]
         if collection == "team":
             store.clear_table("team")
             if rows:
-                store.replace_rows("team", [], rows)
+                store.replace_rows("team", [], rows, columns=columns)
             continue
-        store.replace_rows(collection, ids, rows)
-        store.replace_rows(HISTORY_TABLE, ids, hist, of_type=COLLECTIONS[collection].TYPE)
+        store.replace_rows(collection, ids, rows, columns=columns)
+        store.replace_rows(HISTORY_TABLE, ids, hist, of_type=type_name, columns=_HISTORY_COLUMNS)
 
 
 def rebuild(store: Store, doc: BoardDocument) -> None:

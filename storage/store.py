@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,26 +258,35 @@ class Store:
 
     # ------------------------------------------------------------------ read model
     def replace_rows(
-        self, table: str, ids: Iterable[str], rows: list[dict[str, Any]], of_type: str | None = None
+        self,
+        table: str,
+        ids: Iterable[str],
+        rows: Sequence[Any],
+        of_type: str | None = None,
+        columns: Sequence[str] | None = None,
     ) -> None:
-        """Delete the rows with ``ids`` (only those of type ``of_type``, when given: history
-        rows of records in different collections can share an item id) and insert ``rows``
-        (inside a write transaction)."""
-        id_list = list(ids)
+        """Replace the rows with ``ids`` by ``rows`` (inside a write transaction): dicts, or
+        tuples of the values of ``columns``. Only rows of type ``of_type`` are replaced when
+        it is given (history rows of records in different collections can share an item)."""
+        if rows and columns is None:
+            columns = list(rows[0])
+            rows = [tuple(map(row.get, columns)) for row in rows]
         key = "item" if table == "history" else "id"
+        # A record table's id is its primary key: a row replaces the one with its id as it
+        # is inserted, so only the ids left without a row are deleted beforehand.
+        at = columns.index("id") if key == "id" and columns and "id" in columns else None
+        written = set() if at is None else {row[at] for row in rows}
+        gone = [i for i in ids if i not in written]
         where, extra = ("", []) if of_type is None else (" AND [type] = ?", [of_type])
-        for i in range(0, len(id_list), 500):
-            chunk = id_list[i : i + 500]
+        for i in range(0, len(gone), 500):
+            chunk = gone[i : i + 500]
             marks = ",".join("?" * len(chunk))
             self.conn.execute(f"DELETE FROM [{table}] WHERE [{key}] IN ({marks}){where}", chunk + extra)
-        if rows:
-            columns = list(rows[0])
+        if rows and columns is not None:
             names = ", ".join(f"[{c}]" for c in columns)
             marks = ", ".join("?" * len(columns))
-            self.conn.executemany(
-                f"INSERT INTO [{table}] ({names}) VALUES ({marks})",
-                [tuple(map(row.get, columns)) for row in rows],
-            )
+            verb = "INSERT" if at is None else "INSERT OR REPLACE"
+            self.conn.executemany(f"{verb} INTO [{table}] ({names}) VALUES ({marks})", rows)
 
     def clear_table(self, table: str) -> None:
         self.conn.execute(f"DELETE FROM [{table}]")
