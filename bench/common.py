@@ -28,14 +28,29 @@ def build_board(home: Path, items: int, members: int = 6) -> Workspace:
     for i in range(items):
         k = i % 5
         if k in (0, 1) or not goals:
-            goals.append(s.add_goal(f"Goal number {i}", kind="change" if k else "routine",
-                                    stream=stream, owners=[names[i % members]], confidence=1 + i % 10))
+            goals.append(
+                s.add_goal(
+                    f"Goal number {i}",
+                    kind="change" if k else "routine",
+                    stream=stream,
+                    owners=[names[i % members]],
+                    confidence=1 + i % 10,
+                )
+            )
         elif k in (2, 3):
-            s.add_commitment(f"Commitment number {i}", to=names[(i + 1) % members],
-                             by=names[i % members], goal=goals[-1], due="+7d")
+            s.add_commitment(
+                f"Commitment number {i}",
+                to=names[(i + 1) % members],
+                by=names[i % members],
+                goal=goals[-1],
+                due="+7d",
+            )
         else:
-            s.add_agreement(f"Agreement number {i}", counterparts=[names[(i + 2) % members]],
-                            accountable=names[i % members])
+            s.add_agreement(
+                f"Agreement number {i}",
+                counterparts=[names[(i + 2) % members]],
+                accountable=names[i % members],
+            )
     return ws
 
 

@@ -119,11 +119,18 @@ async def sync_figures(
         b_doc.merge(ben.service.doc.doc)
         bare_bytes, bare_time = bare_sync(a_doc, b_doc)
         ours_bytes, ours_time, node_start = await round_trip(ben, server)
-        runs.append((ours_time / bare_time, ours_bytes, ours_time, bare_bytes, bare_time, node_start))
+        runs.append(
+            (ours_time / bare_time, ours_bytes, ours_time, bare_bytes, bare_time, node_start)
+        )
     runs.sort()
-    _, out["ours_bytes"], out["ours_time"], out["bare_bytes"], out["bare_time"], out["node_start"] = (
-        runs[len(runs) // 2]
-    )
+    (
+        _,
+        out["ours_bytes"],
+        out["ours_time"],
+        out["bare_bytes"],
+        out["bare_time"],
+        out["node_start"],
+    ) = runs[len(runs) // 2]
     out["complete"] = float(
         all(
             goals_named(ws, who + " offline") == edits * rounds

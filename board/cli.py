@@ -49,11 +49,22 @@ def _fail(message: str, code: int) -> NoReturn:
 class TeamboardGroup(click.Group):
     """Turns every error into one clear stderr line and the contract's exit code."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
-            rv = super().main(args=args, prog_name=prog_name or "teamboard",
-                              complete_var=complete_var, standalone_mode=False, **extra)
+            rv = super().main(
+                args=args,
+                prog_name=prog_name or "teamboard",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
             sys.exit(2)
@@ -77,8 +88,11 @@ class TeamboardGroup(click.Group):
         except Exception as exc:  # a bug: still one line, the details only when asked
             if os.environ.get("TEAMBOARD_DEBUG"):
                 raise
-            _fail(f"unexpected error ({type(exc).__name__}: {exc}); "
-                  "set TEAMBOARD_DEBUG=1 for details", 1)
+            _fail(
+                f"unexpected error ({type(exc).__name__}: {exc}); "
+                "set TEAMBOARD_DEBUG=1 for details",
+                1,
+            )
         if isinstance(rv, int) and standalone_mode:
             sys.exit(rv)
         if standalone_mode:
@@ -115,11 +129,18 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-@click.group(cls=TeamboardGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="TEAMBOARD_HOME",
-              help="Home directory holding the board and identity (default: the platform's user "
-                   "data directory; env TEAMBOARD_HOME).")
+@click.group(
+    cls=TeamboardGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="TEAMBOARD_HOME",
+    help="Home directory holding the board and identity (default: the platform's user "
+    "data directory; env TEAMBOARD_HOME).",
+)
 @click.version_option(package_name="teamboard")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None) -> None:
@@ -163,8 +184,15 @@ def whoami(obj: Ctx, as_json: bool) -> None:
     """Who you are on this board."""
     s = obj.service
     me = s.member("me")
-    data = {"id": me.id, "type": "member", "name": me.name, "team": s.team().name,
-            "team_id": s.team().id, "home": str(obj.home), "fingerprint": obj.ws.identity.fingerprint}
+    data = {
+        "id": me.id,
+        "type": "member",
+        "name": me.name,
+        "team": s.team().name,
+        "team_id": s.team().id,
+        "home": str(obj.home),
+        "fingerprint": obj.ws.identity.fingerprint,
+    }
     if as_json:
         _emit_json(data)
     else:
@@ -172,6 +200,7 @@ def whoami(obj: Ctx, as_json: bool) -> None:
 
 
 # ---------------------------------------------------------------------- add
+
 
 @cli.group()
 def add() -> None:
@@ -186,7 +215,9 @@ def _print_added(obj: Ctx, new_id: str, as_json: bool) -> None:
 
 
 KIND = click.Choice(["routine", "change"])
-JSON_FLAG = click.option("--json", "as_json", is_flag=True, help="Print the whole new record as JSON.")
+JSON_FLAG = click.option(
+    "--json", "as_json", is_flag=True, help="Print the whole new record as JSON."
+)
 
 
 @add.command("stream")
@@ -199,12 +230,23 @@ JSON_FLAG = click.option("--json", "as_json", is_flag=True, help="Print the whol
 @click.option("--partner", "partners", multiple=True, help="An external partner (repeatable).")
 @JSON_FLAG
 @pass_ctx
-def add_stream(obj: Ctx, title: str, kind: str, purpose: str, members: tuple[str, ...],
-               customers: tuple[str, ...], suppliers: tuple[str, ...], partners: tuple[str, ...],
-               as_json: bool) -> None:
+def add_stream(
+    obj: Ctx,
+    title: str,
+    kind: str,
+    purpose: str,
+    members: tuple[str, ...],
+    customers: tuple[str, ...],
+    suppliers: tuple[str, ...],
+    partners: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Add a work stream of the value network."""
-    _print_added(obj, obj.service.add_stream(title, kind, purpose, members, customers, suppliers,
-                                             partners), as_json)
+    _print_added(
+        obj,
+        obj.service.add_stream(title, kind, purpose, members, customers, suppliers, partners),
+        as_json,
+    )
 
 
 @add.command("role")
@@ -215,10 +257,19 @@ def add_stream(obj: Ctx, title: str, kind: str, purpose: str, members: tuple[str
 @click.option("--purpose", default="")
 @JSON_FLAG
 @pass_ctx
-def add_role(obj: Ctx, title: str, stream: str, holders: tuple[str, ...],
-             accountabilities: tuple[str, ...], purpose: str, as_json: bool) -> None:
+def add_role(
+    obj: Ctx,
+    title: str,
+    stream: str,
+    holders: tuple[str, ...],
+    accountabilities: tuple[str, ...],
+    purpose: str,
+    as_json: bool,
+) -> None:
     """Add a role."""
-    _print_added(obj, obj.service.add_role(title, stream, holders, accountabilities, purpose), as_json)
+    _print_added(
+        obj, obj.service.add_role(title, stream, holders, accountabilities, purpose), as_json
+    )
 
 
 @add.command("goal")
@@ -235,12 +286,39 @@ def add_role(obj: Ctx, title: str, stream: str, holders: tuple[str, ...],
 @click.option("--hypothesis", default="", help="For change goals: what you expect to learn.")
 @JSON_FLAG
 @pass_ctx
-def add_goal(obj: Ctx, title: str, kind: str, stream: str, owners: tuple[str, ...], due: str,
-             confidence: int | None, metric: str, target: float | None, start: float | None,
-             unit: str, hypothesis: str, as_json: bool) -> None:
+def add_goal(
+    obj: Ctx,
+    title: str,
+    kind: str,
+    stream: str,
+    owners: tuple[str, ...],
+    due: str,
+    confidence: int | None,
+    metric: str,
+    target: float | None,
+    start: float | None,
+    unit: str,
+    hypothesis: str,
+    as_json: bool,
+) -> None:
     """Add a goal (routine or change), optionally with a measure."""
-    _print_added(obj, obj.service.add_goal(title, kind, stream, owners, due, confidence, metric,
-                                           target, start, unit, hypothesis=hypothesis), as_json)
+    _print_added(
+        obj,
+        obj.service.add_goal(
+            title,
+            kind,
+            stream,
+            owners,
+            due,
+            confidence,
+            metric,
+            target,
+            start,
+            unit,
+            hypothesis=hypothesis,
+        ),
+        as_json,
+    )
 
 
 @add.command("commitment")
@@ -252,8 +330,9 @@ def add_goal(obj: Ctx, title: str, kind: str, stream: str, owners: tuple[str, ..
 @click.option("--terms", default="", help="What exactly is promised.")
 @JSON_FLAG
 @pass_ctx
-def add_commitment(obj: Ctx, title: str, to: str, by: str, goal: str, due: str, terms: str,
-                   as_json: bool) -> None:
+def add_commitment(
+    obj: Ctx, title: str, to: str, by: str, goal: str, due: str, terms: str, as_json: bool
+) -> None:
     """Add a commitment from one party to another (starts as proposed)."""
     _print_added(obj, obj.service.add_commitment(title, to, by, goal, due, terms), as_json)
 
@@ -263,20 +342,36 @@ def add_commitment(obj: Ctx, title: str, to: str, by: str, goal: str, due: str, 
 @click.option("--to", "to", required=True, help="Counterpart member(s), comma-separated.")
 @click.option("--accountable", default="me", show_default=True)
 @click.option("--expect", "expect", default="", help="The expectations.")
-@click.option("--cadence", type=click.Choice(["weekly", "fortnightly", "monthly", "quarterly"]),
-              default="monthly", show_default=True)
+@click.option(
+    "--cadence",
+    type=click.Choice(["weekly", "fortnightly", "monthly", "quarterly"]),
+    default="monthly",
+    show_default=True,
+)
 @click.option("--review-on", default="", help="First review date (default: one cadence ahead).")
 @JSON_FLAG
 @pass_ctx
-def add_agreement(obj: Ctx, title: str, to: str, accountable: str, expect: str, cadence: str,
-                  review_on: str, as_json: bool) -> None:
+def add_agreement(
+    obj: Ctx,
+    title: str,
+    to: str,
+    accountable: str,
+    expect: str,
+    cadence: str,
+    review_on: str,
+    as_json: bool,
+) -> None:
     """Add an accountability agreement (draft until every party consents)."""
     counterparts = [p.strip() for p in to.split(",") if p.strip()]
-    _print_added(obj, obj.service.add_agreement(title, counterparts, accountable, expect, cadence,
-                                                review_on), as_json)
+    _print_added(
+        obj,
+        obj.service.add_agreement(title, counterparts, accountable, expect, cadence, review_on),
+        as_json,
+    )
 
 
 # ---------------------------------------------------------------------- read
+
 
 def _row(service: BoardService, record: Record) -> str:
     arch = " (archived)" if record.archived else ""
@@ -292,8 +387,9 @@ def _row(service: BoardService, record: Record) -> str:
 @click.option("--archived", is_flag=True, help="Include archived items.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def list_(obj: Ctx, what: str | None, mine: bool, status: str | None, archived: bool,
-          as_json: bool) -> None:
+def list_(
+    obj: Ctx, what: str | None, mine: bool, status: str | None, archived: bool, as_json: bool
+) -> None:
     """List items (default: goals, commitments and agreements)."""
     s = obj.service
     kinds = [what] if what else ["goals", "commitments", "agreements"]
@@ -320,8 +416,13 @@ def show(obj: Ctx, item_id: str, as_json: bool) -> None:
     checkins = s.checkins_for(record.id)
     history = s.history(record.id)
     if as_json:
-        _emit_json({**record.to_dict(), "checkins": [c.to_dict() for c in checkins],
-                    "history": [h.to_dict() for h in history]})
+        _emit_json(
+            {
+                **record.to_dict(),
+                "checkins": [c.to_dict() for c in checkins],
+                "history": [h.to_dict() for h in history],
+            }
+        )
         return
     click.echo(f"{record.TYPE} {record.id}: {record.label}")
     for key, value in record.to_dict().items():
@@ -337,11 +438,24 @@ def show(obj: Ctx, item_id: str, as_json: bool) -> None:
             click.echo(f"  {describe(s, c)}" + (f" — learned: {c.learned}" if c.learned else ""))
     click.echo("history:")
     for h in history:
-        click.echo(f"  {h.at[:16].replace('T', ' ')}  {h.author(s.member_name):<10} {h.action:<10} {_summary(s, h)}")
+        click.echo(
+            f"  {h.at[:16].replace('T', ' ')}  {h.author(s.member_name):<10} {h.action:<10} {_summary(s, h)}"
+        )
 
 
-PEOPLE_FIELDS = {"owners", "members", "holders", "counterparts", "by", "accountable", "created_by",
-                 "updated_by", "member", "invited_by", "removed_by"}
+PEOPLE_FIELDS = {
+    "owners",
+    "members",
+    "holders",
+    "counterparts",
+    "by",
+    "accountable",
+    "created_by",
+    "updated_by",
+    "member",
+    "invited_by",
+    "removed_by",
+}
 
 
 def _show_value(s: BoardService, key: str, value: Any) -> str:
@@ -368,8 +482,13 @@ def _summary(s: BoardService, entry: HistoryEntry) -> str:
 
 @cli.command()
 @click.argument("item_id", required=False)
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True,
-              help="How many entries of the whole board's history.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="How many entries of the whole board's history.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def history(obj: Ctx, item_id: str | None, limit: int, as_json: bool) -> None:
@@ -381,10 +500,13 @@ def history(obj: Ctx, item_id: str | None, limit: int, as_json: bool) -> None:
         return
     for h in entries:
         what = "" if item_id else f"{h.type:<10} {h.item} {h.title[:30]!r} "
-        click.echo(f"{h.at[:16].replace('T', ' ')}  {h.author(s.member_name):<10} {what}{h.action}: {_summary(s, h)}")
+        click.echo(
+            f"{h.at[:16].replace('T', ' ')}  {h.author(s.member_name):<10} {what}{h.action}: {_summary(s, h)}"
+        )
 
 
 # ---------------------------------------------------------------------- change
+
 
 @cli.command("set")
 @click.argument("item_id")
@@ -395,7 +517,9 @@ def set_(obj: Ctx, item_id: str, field: str, value: str) -> None:
     """Change one field of an item: status, title, due, owner, confidence, …"""
     obj.service.set_field(item_id, field, value)
     record = obj.service.get(item_id)
-    click.echo(f"{record.id} {field} = {getattr(record, 'status', '') if field == 'status' else value}")
+    click.echo(
+        f"{record.id} {field} = {getattr(record, 'status', '') if field == 'status' else value}"
+    )
 
 
 @cli.command()
@@ -405,8 +529,9 @@ def set_(obj: Ctx, item_id: str, field: str, value: str) -> None:
 @click.option("--note", default="")
 @click.option("--learned", default="", help="What you learned.")
 @pass_ctx
-def checkin(obj: Ctx, item_id: str, progress: int | None, confidence: int | None, note: str,
-            learned: str) -> None:
+def checkin(
+    obj: Ctx, item_id: str, progress: int | None, confidence: int | None, note: str, learned: str
+) -> None:
     """Record progress on a goal, commitment or agreement."""
     click.echo(obj.service.checkin(item_id, progress, confidence, note, learned))
 
@@ -431,13 +556,26 @@ def consent(obj: Ctx, item_id: str) -> None:
 @click.option("--challenge", multiple=True, help="Add something you challenge.")
 @click.option("--avoid", multiple=True, help="Add something you avoid.")
 @click.option("--tradeoff", default="", help="Trade-off note for the entries added now.")
-@click.option("--remove", "remove", multiple=True, metavar="LIST:TEXT",
-              help="Remove an entry, e.g. focus:'Ship sync'.")
+@click.option(
+    "--remove",
+    "remove",
+    multiple=True,
+    metavar="LIST:TEXT",
+    help="Remove an entry, e.g. focus:'Ship sync'.",
+)
 @click.option("--member", default="me", show_default=True, help="Whose focus to show.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def focus(obj: Ctx, focus_: tuple[str, ...], challenge: tuple[str, ...], avoid: tuple[str, ...],
-          tradeoff: str, remove: tuple[str, ...], member: str, as_json: bool) -> None:
+def focus(
+    obj: Ctx,
+    focus_: tuple[str, ...],
+    challenge: tuple[str, ...],
+    avoid: tuple[str, ...],
+    tradeoff: str,
+    remove: tuple[str, ...],
+    member: str,
+    as_json: bool,
+) -> None:
     """Show or edit your focus / challenge / avoid lists (only you edit yours)."""
     s = obj.service
     additions = {"focus": focus_, "challenge": challenge, "avoid": avoid}
@@ -447,7 +585,9 @@ def focus(obj: Ctx, focus_: tuple[str, ...], challenge: tuple[str, ...], avoid: 
         for spec in remove:
             name, _, text = spec.partition(":")
             if name not in FOCUS_LISTS or not text:
-                raise CliError(f"--remove wants LIST:TEXT with LIST one of {', '.join(FOCUS_LISTS)}", 2)
+                raise CliError(
+                    f"--remove wants LIST:TEXT with LIST one of {', '.join(FOCUS_LISTS)}", 2
+                )
             kept = [e for e in lists[name] if e.get("text") != text]
             if len(kept) == len(lists[name]):
                 raise CliError(f"no {name} entry {text!r}", 2)
@@ -464,7 +604,10 @@ def focus(obj: Ctx, focus_: tuple[str, ...], challenge: tuple[str, ...], avoid: 
         entries = getattr(f, name)
         click.echo(f"  {name}:" + ("" if entries else " —"))
         for e in entries:
-            click.echo(f"    - {e['text']}" + (f"  (trade-off: {e['tradeoff']})" if e.get("tradeoff") else ""))
+            click.echo(
+                f"    - {e['text']}"
+                + (f"  (trade-off: {e['tradeoff']})" if e.get("tradeoff") else "")
+            )
 
 
 @cli.command()
@@ -478,8 +621,12 @@ def archive(obj: Ctx, item_id: str) -> None:
 
 @cli.command()
 @click.argument("item_id", metavar="ID|FILE")
-@click.option("--replace", is_flag=True, help="With a backup FILE: leave out the current board's "
-              "edits that the backup lacks instead of merging them (they stay in the dated copy).")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="With a backup FILE: leave out the current board's "
+    "edits that the backup lacks instead of merging them (they stay in the dated copy).",
+)
 @pass_ctx
 def restore(obj: Ctx, item_id: str, replace: bool) -> None:
     """Restore an archived item, or the whole board from a backup FILE (see `backup`).
@@ -498,8 +645,13 @@ def restore(obj: Ctx, item_id: str, replace: bool) -> None:
 
 @cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              default=None, help="Write to FILE instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write to FILE instead of standard output.",
+)
 @pass_ctx
 def export_(obj: Ctx, fmt: str, output: Path | None) -> None:
     """Export the whole board as JSON, Markdown or CSV."""
@@ -534,8 +686,13 @@ def member_list(obj: Ctx, as_json: bool = False, include_removed: bool = False) 
 
 
 @cli.command()
-@click.option("--home", "demo_home", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to build the sample board (default: a new temporary directory).")
+@click.option(
+    "--home",
+    "demo_home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to build the sample board (default: a new temporary directory).",
+)
 @click.option("--no-ui", is_flag=True, help="Print a summary instead of opening the UI.")
 def demo(demo_home: Path | None, no_ui: bool) -> None:
     """Open a realistic sample team board (in a throwaway home)."""
@@ -580,19 +737,41 @@ from board.network_render import MIN_WIDTH, render
 @cli.command("network")
 @click.option("--me", "me_only", is_flag=True, help="Only your own network.")
 @click.option("--member", default=None, metavar="M", help="Only this member's network.")
-@click.option("--depth", type=click.IntRange(1, 10), default=None,
-              help="With --me/--member: 1 = their streams, roles, commitments and agreements; "
-                   "each step more widens to the people reached.  [default: 1]")
-@click.option("--format", "fmt", type=click.Choice(NETWORK_FORMATS), default="ascii",
-              show_default=True)
+@click.option(
+    "--depth",
+    type=click.IntRange(1, 10),
+    default=None,
+    help="With --me/--member: 1 = their streams, roles, commitments and agreements; "
+    "each step more widens to the people reached.  [default: 1]",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(NETWORK_FORMATS), default="ascii", show_default=True
+)
 @click.option("--closed", is_flag=True, help="Also draw done, declined and dropped commitments.")
-@click.option("--width", type=click.IntRange(MIN_WIDTH), default=None,
-              help="Width of the ascii drawing (default: the terminal's).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              default=None, help="Write to FILE instead of standard output.")
+@click.option(
+    "--width",
+    type=click.IntRange(MIN_WIDTH),
+    default=None,
+    help="Width of the ascii drawing (default: the terminal's).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write to FILE instead of standard output.",
+)
 @pass_ctx
-def network_(obj: Ctx, me_only: bool, member: str | None, depth: int | None, fmt: str,
-             closed: bool, width: int | None, output: Path | None) -> None:
+def network_(
+    obj: Ctx,
+    me_only: bool,
+    member: str | None,
+    depth: int | None,
+    fmt: str,
+    closed: bool,
+    width: int | None,
+    output: Path | None,
+) -> None:
     """Draw the value network: streams with their people, roles and external parties,
     commitments, agreements and health hints (or one person's part of it)."""
     if me_only and member:
@@ -618,7 +797,6 @@ def network_(obj: Ctx, me_only: bool, member: str | None, depth: int | None, fmt
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="teamboard")
-
 
 
 if __name__ == "__main__":

@@ -77,26 +77,35 @@ def review() -> None:
 
 
 @review.command("start")
-@click.option("--attendee", "attendees", multiple=True,
-              help="An attendee besides you (repeatable).")
-@click.option("--next-review", default="", help="Date of the next review (default: in 14 days); "
-              "commitments due by then are on the agenda.")
-@click.option("--timebox", default="3m", show_default=True,
-              help="Time per agenda item: 3m, 90s, 5 (minutes).")
+@click.option(
+    "--attendee", "attendees", multiple=True, help="An attendee besides you (repeatable)."
+)
+@click.option(
+    "--next-review",
+    default="",
+    help="Date of the next review (default: in 14 days); "
+    "commitments due by then are on the agenda.",
+)
+@click.option(
+    "--timebox", default="3m", show_default=True, help="Time per agenda item: 3m, 90s, 5 (minutes)."
+)
 @click.option("--join", is_flag=True, help="If a review is already running, join it instead.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def start(obj: Ctx, attendees: tuple[str, ...], next_review: str, timebox: str, join: bool,
-          as_json: bool) -> None:
+def start(
+    obj: Ctx, attendees: tuple[str, ...], next_review: str, timebox: str, join: bool, as_json: bool
+) -> None:
     """Start a review: you facilitate; the agenda is built from the board now."""
     r = _reviews(obj).start(attendees, next_review, parse_timebox(timebox), join=join)
     if as_json:
         _json(r.to_dict())
         return
     joined = r.facilitator != obj.service.me
-    click.echo(f"{r.id}  {'joined' if joined else 'started'} {r.title} "
-               f"(facilitator {obj.service.member_name(r.facilitator)}, "
-               f"{len(r.agenda)} agenda items, next review {r.next_review})")
+    click.echo(
+        f"{r.id}  {'joined' if joined else 'started'} {r.title} "
+        f"(facilitator {obj.service.member_name(r.facilitator)}, "
+        f"{len(r.agenda)} agenda items, next review {r.next_review})"
+    )
 
 
 @review.command("join")
@@ -117,8 +126,15 @@ def agenda(obj: Ctx, review_id: str | None, as_json: bool) -> None:
     r = rs.get(review_id)
     items = ordered(r.agenda, r.sections)
     if as_json:
-        _json({"review": r.id, "current": r.current, "sections": r.sections, "skipped": r.skipped,
-               "items": [{"number": n, **i.to_dict()} for n, i in enumerate(items, 1)]})
+        _json(
+            {
+                "review": r.id,
+                "current": r.current,
+                "sections": r.sections,
+                "skipped": r.skipped,
+                "items": [{"number": n, **i.to_dict()} for n, i in enumerate(items, 1)],
+            }
+        )
         return
     name = obj.service.member_name
     click.echo(f"{r.title} — {r.id} — facilitator {name(r.facilitator)} — {_status(r)}")
@@ -162,10 +178,14 @@ def _print_position(obj: Ctx, pos: Position) -> None:
         from board.cli import _summary
 
         for c in s.checkins_for(item.ref)[-3:]:
-            bits = (f"confidence {c.confidence}" if c.confidence else "", c.note,
-                    f"learned: {c.learned}" if c.learned else "")
-            click.echo(f"  check-in {c.at[:10]} {s.member_name(c.by)}: "
-                       + "; ".join(b for b in bits if b))
+            bits = (
+                f"confidence {c.confidence}" if c.confidence else "",
+                c.note,
+                f"learned: {c.learned}" if c.learned else "",
+            )
+            click.echo(
+                f"  check-in {c.at[:10]} {s.member_name(c.by)}: " + "; ".join(b for b in bits if b)
+            )
         for h in s.history(item.ref)[-5:]:
             when = h.at[:16].replace("T", " ")
             click.echo(f"  {when}  {h.author(s.member_name)} {h.action}: {_summary(s, h)}")
@@ -175,10 +195,15 @@ def _print_position(obj: Ctx, pos: Position) -> None:
 
 
 def _position_json(pos: Position) -> dict[str, Any]:
-    return {"review": pos.review.id, "ended": bool(pos.review.ended_at), "index": pos.index,
-            "total": pos.total, "remaining_seconds": pos.remaining,
-            "timebox_seconds": pos.review.timebox_seconds,
-            "item": pos.item.to_dict() if pos.item else None}
+    return {
+        "review": pos.review.id,
+        "ended": bool(pos.review.ended_at),
+        "index": pos.index,
+        "total": pos.total,
+        "remaining_seconds": pos.remaining,
+        "timebox_seconds": pos.review.timebox_seconds,
+        "item": pos.item.to_dict() if pos.item else None,
+    }
 
 
 @review.command("next")
@@ -193,18 +218,28 @@ def next_(obj: Ctx, item: str | None, as_json: bool) -> None:
     if as_json:
         _json(_position_json(pos))
     elif pos.item is None:
-        click.echo("End of the agenda: every item is done or skipped; `teamboard review end` "
-                   "stores the minutes")
+        click.echo(
+            "End of the agenda: every item is done or skipped; `teamboard review end` "
+            "stores the minutes"
+        )
     else:
         _print_position(obj, pos)
 
 
 @review.command("current")
 @click.argument("review_id", required=False)
-@click.option("--follow", is_flag=True, help="Keep showing the current item as it changes, until "
-              "the review ends.")
-@click.option("--interval", type=click.FloatRange(0.01, 60), default=1.0, show_default=True,
-              help="Seconds between looks at the board when following.")
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep showing the current item as it changes, until the review ends.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.01, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks at the board when following.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def current(obj: Ctx, review_id: str | None, follow: bool, interval: float, as_json: bool) -> None:
@@ -214,8 +249,12 @@ def current(obj: Ctx, review_id: str | None, follow: bool, interval: float, as_j
     while True:
         pos = rs.current(review_id)
         review_id = pos.review.id
-        key = (pos.item.id if pos.item else "", pos.item.outcome if pos.item else "",
-               bool(pos.review.ended_at), len(pos.review.rounds))
+        key = (
+            pos.item.id if pos.item else "",
+            pos.item.outcome if pos.item else "",
+            bool(pos.review.ended_at),
+            len(pos.review.rounds),
+        )
         if key != shown:
             shown = key
             if as_json:
@@ -240,15 +279,42 @@ def current(obj: Ctx, review_id: str | None, follow: bool, interval: float, as_j
 @click.option("--helped", default="", help="agreement-reviewed: how has it helped?")
 @click.option("--improve", default="", help="agreement-reviewed: how could it improve?")
 @click.option("--concerns", default="", help="agreement-reviewed: any reason not to continue?")
-@click.option("--review-on", default="", help="agreement-reviewed: its next review date "
-              "(default: one cadence ahead).")
+@click.option(
+    "--review-on",
+    default="",
+    help="agreement-reviewed: its next review date (default: one cadence ahead).",
+)
 @click.pass_obj
-def record(obj: Ctx, item: str, outcome: str, note: str, due: str, terms: str, title: str, by: str,
-           to: str, helped: str, improve: str, concerns: str, review_on: str) -> None:
+def record(
+    obj: Ctx,
+    item: str,
+    outcome: str,
+    note: str,
+    due: str,
+    terms: str,
+    title: str,
+    by: str,
+    to: str,
+    helped: str,
+    improve: str,
+    concerns: str,
+    review_on: str,
+) -> None:
     """Record the outcome of an agenda item; the board changes in the same step."""
-    done = _reviews(obj).record(item, outcome, note, due=due, terms=terms, title=title, by=by,
-                                to=to, helped=helped, improve=improve, concerns=concerns,
-                                review_on=review_on)
+    done = _reviews(obj).record(
+        item,
+        outcome,
+        note,
+        due=due,
+        terms=terms,
+        title=title,
+        by=by,
+        to=to,
+        helped=helped,
+        improve=improve,
+        concerns=concerns,
+        review_on=review_on,
+    )
     detail = f" — {done.outcome_detail}" if done.outcome_detail else ""
     click.echo(f"{done.id}  {done.title}: {done.outcome}{detail}")
     if done.result:
@@ -289,8 +355,11 @@ def move(obj: Ctx, section: str, position: int) -> None:
 
 
 def _round_command(round_: str) -> click.Command:
-    @click.command(round_, help=f"Add your line to the {SECTIONS[round_].lower()} "
-                   "(the facilitator may add one for an attendee with --member).")
+    @click.command(
+        round_,
+        help=f"Add your line to the {SECTIONS[round_].lower()} "
+        "(the facilitator may add one for an attendee with --member).",
+    )
     @click.argument("text")
     @click.option("--learned", default="", help="What you learned.")
     @click.option("--member", default="me", show_default=True, help="Whose line it is.")
@@ -316,9 +385,11 @@ def end(obj: Ctx, review_id: str | None, force: bool) -> None:
     """End the running review and store its minutes in the board."""
     r = _reviews(obj).end(review_id, force)
     recorded = sum(1 for i in r.agenda if i.get("outcome"))
-    click.echo(f"{r.id}  ended after {round((r.duration_seconds or 0) / 60)} min; {recorded} of "
-               f"{len(r.agenda)} items have an outcome; minutes stored "
-               f"(`teamboard review export {r.id}`)")
+    click.echo(
+        f"{r.id}  ended after {round((r.duration_seconds or 0) / 60)} min; {recorded} of "
+        f"{len(r.agenda)} items have an outcome; minutes stored "
+        f"(`teamboard review export {r.id}`)"
+    )
 
 
 @review.command("list")
@@ -334,17 +405,29 @@ def list_(obj: Ctx, as_json: bool) -> None:
         click.echo("No reviews yet.")
     for r in reviews:
         done = sum(1 for i in r.agenda if i.get("outcome"))
-        click.echo(f"{r.id}  {r.started_at[:16].replace('T', ' ')}  "
-                   f"{obj.service.member_name(r.facilitator):<10} {_status(r)}; "
-                   f"{done}/{len(r.agenda)} outcomes")
+        click.echo(
+            f"{r.id}  {r.started_at[:16].replace('T', ' ')}  "
+            f"{obj.service.member_name(r.facilitator):<10} {_status(r)}; "
+            f"{done}/{len(r.agenda)} outcomes"
+        )
 
 
 @review.command("export")
 @click.argument("review_id", required=False)
-@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              default=None, help="Write to FILE instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write to FILE instead of standard output.",
+)
 @click.pass_obj
 def export(obj: Ctx, review_id: str | None, fmt: str, output: Path | None) -> None:
     """A review's minutes as Markdown (or its whole record as JSON)."""

@@ -16,13 +16,23 @@ import click
 from board.workspace import Workspace, has_board
 
 INTERFACE = click.option(
-    "--interface", "interfaces", multiple=True, metavar="IP",
+    "--interface",
+    "interfaces",
+    multiple=True,
+    metavar="IP",
     help="IPv4 address of an interface to use (repeatable; env TEAMBOARD_INTERFACES; "
-         "default: every interface).")
-NO_DISCOVERY = click.option("--no-discovery", is_flag=True,
-                            help="Do not use zeroconf (multicast); give peers with --peer.")
-PEER = click.option("--peer", "peers", multiple=True, metavar="HOST:PORT",
-                    help="A teammate's node to connect to (repeatable; remembered).")
+    "default: every interface).",
+)
+NO_DISCOVERY = click.option(
+    "--no-discovery", is_flag=True, help="Do not use zeroconf (multicast); give peers with --peer."
+)
+PEER = click.option(
+    "--peer",
+    "peers",
+    multiple=True,
+    metavar="HOST:PORT",
+    help="A teammate's node to connect to (repeatable; remembered).",
+)
 
 
 def _interfaces(given: Sequence[str]) -> list[str]:
@@ -52,8 +62,11 @@ def _duration(text: str) -> dt.timedelta:
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
 
 
 def _open(ctx: click.Context) -> Workspace:
@@ -63,12 +76,20 @@ def _open(ctx: click.Context) -> Workspace:
 @click.command()
 @click.option("--expires", default="15m", show_default=True, help="How long the code is valid.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Sync port (0: any).")
-@click.option("--invite-port", type=click.IntRange(0, 65535), default=0, help="Invite port (0: any).")
+@click.option(
+    "--invite-port", type=click.IntRange(0, 65535), default=0, help="Invite port (0: any)."
+)
 @INTERFACE
 @NO_DISCOVERY
 @click.pass_context
-def invite(ctx: click.Context, expires: str, port: int, invite_port: int,
-           interfaces: tuple[str, ...], no_discovery: bool) -> None:
+def invite(
+    ctx: click.Context,
+    expires: str,
+    port: int,
+    invite_port: int,
+    interfaces: tuple[str, ...],
+    no_discovery: bool,
+) -> None:
     """Invite a newcomer: prints a one-time code to read aloud and waits for them."""
     from sync.team import run_invite
 
@@ -83,12 +104,21 @@ def invite(ctx: click.Context, expires: str, port: int, invite_port: int,
         click.echo(f"(without multicast add:  --peer {host}:{bound})")
         click.echo("Waiting…")
 
-    outcome = asyncio.run(run_invite(ws, expires=ttl, interfaces=_interfaces(interfaces), port=port,
-                                     invite_port=invite_port, discovery=not no_discovery,
-                                     on_ready=ready))
+    outcome = asyncio.run(
+        run_invite(
+            ws,
+            expires=ttl,
+            interfaces=_interfaces(interfaces),
+            port=port,
+            invite_port=invite_port,
+            discovery=not no_discovery,
+            on_ready=ready,
+        )
+    )
     if outcome.joined is None:
-        raise click.ClickException("the invite expired or was closed after failed attempts; "
-                                   "run `teamboard invite` again")
+        raise click.ClickException(
+            "the invite expired or was closed after failed attempts; run `teamboard invite` again"
+        )
     state = "and has the board" if outcome.synced else "but has not fetched the board yet"
     click.echo(f"{outcome.joined.name} joined the team {state}.")
 
@@ -98,11 +128,22 @@ def invite(ctx: click.Context, expires: str, port: int, invite_port: int,
 @click.option("--name", required=True, help="Your name as teammates will see it.")
 @PEER
 @INTERFACE
-@click.option("--timeout", type=click.FloatRange(1, 600), default=30, show_default=True,
-              help="Seconds to look for the invite.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=30,
+    show_default=True,
+    help="Seconds to look for the invite.",
+)
 @click.pass_context
-def join(ctx: click.Context, code: str, name: str, peers: tuple[str, ...],
-         interfaces: tuple[str, ...], timeout: float) -> None:
+def join(
+    ctx: click.Context,
+    code: str,
+    name: str,
+    peers: tuple[str, ...],
+    interfaces: tuple[str, ...],
+    timeout: float,
+) -> None:
     """Join a team with the code a member read to you."""
     from board.model import InvalidInput
     from sync.invite import InvalidCode, parse_code
@@ -116,8 +157,9 @@ def join(ctx: click.Context, code: str, name: str, peers: tuple[str, ...],
     except InvalidCode as exc:
         raise InvalidInput(f"{exc}") from None
     peer = _peers(peers)[0] if peers else None
-    ws = asyncio.run(run_join(home, code, name, peer=peer, interfaces=_interfaces(interfaces),
-                              timeout=timeout))
+    ws = asyncio.run(
+        run_join(home, code, name, peer=peer, interfaces=_interfaces(interfaces), timeout=timeout)
+    )
     ctx.obj._ws = ws
     click.echo(f"Joined team {ws.service.team().name!r} as {name}; the board is in {home}")
 
@@ -128,8 +170,13 @@ def join(ctx: click.Context, code: str, name: str, peers: tuple[str, ...],
 @NO_DISCOVERY
 @PEER
 @click.pass_context
-def serve(ctx: click.Context, port: int, interfaces: tuple[str, ...], no_discovery: bool,
-          peers: tuple[str, ...]) -> None:
+def serve(
+    ctx: click.Context,
+    port: int,
+    interfaces: tuple[str, ...],
+    no_discovery: bool,
+    peers: tuple[str, ...],
+) -> None:
     """Run a headless peer that stays up and syncs (Ctrl-C to stop)."""
     from sync.node import SyncNode
 
@@ -138,8 +185,14 @@ def serve(ctx: click.Context, port: int, interfaces: tuple[str, ...], no_discove
     known = _peers(peers) + _remembered(ws)
 
     async def main() -> None:
-        node = SyncNode(ws.service, ws.identity, interfaces=_interfaces(interfaces), port=port,
-                        discovery=not no_discovery, peers=known)
+        node = SyncNode(
+            ws.service,
+            ws.identity,
+            interfaces=_interfaces(interfaces),
+            port=port,
+            discovery=not no_discovery,
+            peers=known,
+        )
         await node.start()
         click.echo(f"serving team {ws.service.team().name!r} on port {node.port}", err=True)
         stop = asyncio.Event()
@@ -166,13 +219,23 @@ def _remembered(ws: Workspace) -> list[tuple[str, int]]:
 
 @click.command("sync")
 @PEER
-@click.option("--timeout", type=click.FloatRange(0.5, 3600), default=10, show_default=True,
-              help="Seconds to wait for each peer.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.5, 3600),
+    default=10,
+    show_default=True,
+    help="Seconds to wait for each peer.",
+)
 @INTERFACE
 @NO_DISCOVERY
 @click.pass_context
-def sync_(ctx: click.Context, peers: tuple[str, ...], timeout: float, interfaces: tuple[str, ...],
-          no_discovery: bool) -> None:
+def sync_(
+    ctx: click.Context,
+    peers: tuple[str, ...],
+    timeout: float,
+    interfaces: tuple[str, ...],
+    no_discovery: bool,
+) -> None:
     """One round of sync with every reachable peer, then exit with a summary."""
     from sync.node import SyncNode
 
@@ -186,29 +249,36 @@ def sync_(ctx: click.Context, peers: tuple[str, ...], timeout: float, interfaces
         try:
             found = list(targets)
             if not no_discovery:
-                found += [t for t in await _discover(ws, iface, min(timeout, 3.0)) if t not in found]
+                found += [
+                    t for t in await _discover(ws, iface, min(timeout, 3.0)) if t not in found
+                ]
             return await node.sync_round(found, timeout)  # type: ignore[return-value]
         finally:
             await node.stop()
 
     links = asyncio.run(main())
     if not links:
-        raise click.ClickException("no peer reachable: is a teammate running `teamboard serve` or the "
-                                   "app? Give one with --peer HOST:PORT")
+        raise click.ClickException(
+            "no peer reachable: is a teammate running `teamboard serve` or the "
+            "app? Give one with --peer HOST:PORT"
+        )
     from sync.node import Link
 
     for link in links:
         assert isinstance(link, Link)
         state = "in sync" if link.synced.is_set() else "incomplete"
-        click.echo(f"{link.address}: {state}, {link.stats.changes_in} changes received, "
-                   f"{link.stats.frames_out} frames sent")
+        click.echo(
+            f"{link.address}: {state}, {link.stats.changes_in} changes received, "
+            f"{link.stats.frames_out} frames sent"
+        )
 
 
 async def _discover(ws: Workspace, interfaces: list[str], wait: float) -> list[tuple[str, int]]:
     from sync.discovery import Discovery
 
-    browser = Discovery(ws.service.team().id, ws.identity.fingerprint, 0, interfaces=interfaces,
-                        advertise=False)
+    browser = Discovery(
+        ws.service.team().id, ws.identity.fingerprint, 0, interfaces=interfaces, advertise=False
+    )
     await browser.start()
     await asyncio.sleep(wait)
     found = [(p.address, p.port) for p in browser.peers.values()]
@@ -227,9 +297,13 @@ def peers(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps([{"type": "peer", **r} for r in rows], indent=2))
         return
     if not rows:
-        click.echo("No peers yet: run `teamboard sync --peer HOST:PORT` or start the app near a teammate.")
+        click.echo(
+            "No peers yet: run `teamboard sync --peer HOST:PORT` or start the app near a teammate."
+        )
     for r in rows:
-        click.echo(f"{r['id'][:16]}  {r.get('address') or '(inbound)':<22} last sync {r.get('last_sync') or 'never'}")
+        click.echo(
+            f"{r['id'][:16]}  {r.get('address') or '(inbound)':<22} last sync {r.get('last_sync') or 'never'}"
+        )
 
 
 @click.command("remove")

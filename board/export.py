@@ -13,8 +13,17 @@ from typing import Any
 from board.model import Agreement, CheckIn, Commitment, Goal, Record, Role, Stream
 from board.service import BoardService
 
-EXPORT_COLLECTIONS = ("members", "streams", "roles", "goals", "commitments", "agreements",
-                      "checkins", "reviews", "focus")
+EXPORT_COLLECTIONS = (
+    "members",
+    "streams",
+    "roles",
+    "goals",
+    "commitments",
+    "agreements",
+    "checkins",
+    "reviews",
+    "focus",
+)
 FORMATS = ("json", "markdown", "csv")
 
 
@@ -40,7 +49,9 @@ def describe(service: BoardService, record: Record) -> str:
     if isinstance(record, Goal):
         measure = ""
         if record.has_measure:
-            measure = f" — {record.metric}: {_num(record.current)} → {_num(record.target)}{record.unit}"
+            measure = (
+                f" — {record.metric}: {_num(record.current)} → {_num(record.target)}{record.unit}"
+            )
         conf = f", confidence {record.confidence}/10" if record.confidence else ""
         return f"{record.title} [{record.kind}, {record.status}{conf}] owners: {_people(service, record.owners)}{measure}"
     if isinstance(record, Commitment):
@@ -50,19 +61,27 @@ def describe(service: BoardService, record: Record) -> str:
     if isinstance(record, Agreement):
         missing = record.missing_consents
         waiting = f"; waiting for {_people(service, missing)}" if missing else ""
-        return (f"{record.title} [{record.status}, review {record.review_on or '—'}] "
-                f"{service.member_name(record.accountable)} accountable to "
-                f"{_people(service, record.counterparts)}{waiting}")
+        return (
+            f"{record.title} [{record.status}, review {record.review_on or '—'}] "
+            f"{service.member_name(record.accountable)} accountable to "
+            f"{_people(service, record.counterparts)}{waiting}"
+        )
     if isinstance(record, Stream):
         ext = ", ".join(f"{e['name']} ({e['relation']})" for e in record.externals)
         return f"{record.title} [{record.kind}] members: {_people(service, record.members)}" + (
-            f"; external: {ext}" if ext else "")
+            f"; external: {ext}" if ext else ""
+        )
     if isinstance(record, Role):
         return f"{record.title}: held by {_people(service, record.holders) or 'nobody'}"
     if isinstance(record, CheckIn):
-        bits = [f"{record.progress}%" if record.progress is not None else "",
-                f"confidence {record.confidence}" if record.confidence else "", record.note]
-        return f"{service.member_name(record.by)} {record.at[:10]}: " + "; ".join(b for b in bits if b)
+        bits = [
+            f"{record.progress}%" if record.progress is not None else "",
+            f"confidence {record.confidence}" if record.confidence else "",
+            record.note,
+        ]
+        return f"{service.member_name(record.by)} {record.at[:10]}: " + "; ".join(
+            b for b in bits if b
+        )
     return record.label
 
 
@@ -78,8 +97,13 @@ def to_markdown(service: BoardService) -> str:
     if team.values:
         out += ["## Values", ""] + [f"- {v}" for v in team.values] + [""]
     out += ["## Members", ""] + [f"- {m.name} (`{m.id}`)" for m in service.members()] + [""]
-    for title, collection in (("Streams", "streams"), ("Roles", "roles"), ("Goals", "goals"),
-                              ("Commitments", "commitments"), ("Agreements", "agreements")):
+    for title, collection in (
+        ("Streams", "streams"),
+        ("Roles", "roles"),
+        ("Goals", "goals"),
+        ("Commitments", "commitments"),
+        ("Agreements", "agreements"),
+    ):
         records = service.list(collection)
         if not records:
             continue
@@ -99,8 +123,23 @@ def to_markdown(service: BoardService) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-CSV_COLUMNS = ["id", "type", "title", "status", "kind", "stream", "people", "to", "due",
-               "confidence", "archived", "created_by", "created_at", "updated_by", "updated_at"]
+CSV_COLUMNS = [
+    "id",
+    "type",
+    "title",
+    "status",
+    "kind",
+    "stream",
+    "people",
+    "to",
+    "due",
+    "confidence",
+    "archived",
+    "created_by",
+    "created_at",
+    "updated_by",
+    "updated_at",
+]
 
 
 def to_csv(service: BoardService) -> str:
@@ -110,17 +149,36 @@ def to_csv(service: BoardService) -> str:
     for collection in ("streams", "roles", "goals", "commitments", "agreements"):
         for r in service.list(collection, include_archived=True):
             d = r.to_dict()
-            people = d.get("owners") or d.get("members") or d.get("holders") or (
-                [d["accountable"], *d["counterparts"]] if "accountable" in d else [d.get("by", "")])
+            people = (
+                d.get("owners")
+                or d.get("members")
+                or d.get("holders")
+                or (
+                    [d["accountable"], *d["counterparts"]]
+                    if "accountable" in d
+                    else [d.get("by", "")]
+                )
+            )
             to = service.party_name(d["to_kind"], d["to"]) if "to_kind" in d else ""
-            writer.writerow({
-                "id": d["id"], "type": d["type"], "title": d.get("title", ""),
-                "status": d.get("status", ""), "kind": d.get("kind", ""), "stream": d.get("stream", ""),
-                "people": "; ".join(service.member_name(p) for p in people if p), "to": to,
-                "due": d.get("due") or d.get("review_on", ""), "confidence": d.get("confidence") or "",
-                "archived": "yes" if d["archived"] else "", "created_by": d["created_by"],
-                "created_at": d["created_at"], "updated_by": d["updated_by"], "updated_at": d["updated_at"],
-            })
+            writer.writerow(
+                {
+                    "id": d["id"],
+                    "type": d["type"],
+                    "title": d.get("title", ""),
+                    "status": d.get("status", ""),
+                    "kind": d.get("kind", ""),
+                    "stream": d.get("stream", ""),
+                    "people": "; ".join(service.member_name(p) for p in people if p),
+                    "to": to,
+                    "due": d.get("due") or d.get("review_on", ""),
+                    "confidence": d.get("confidence") or "",
+                    "archived": "yes" if d["archived"] else "",
+                    "created_by": d["created_by"],
+                    "created_at": d["created_at"],
+                    "updated_by": d["updated_by"],
+                    "updated_at": d["updated_at"],
+                }
+            )
     return buf.getvalue()
 
 

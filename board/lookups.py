@@ -39,7 +39,9 @@ class Lookups(ServiceCore):
     def team(self) -> Team:
         data = self.doc.team()
         if not data:
-            raise BoardError("this home has no board yet (run `teamboard init` or `teamboard join`)")
+            raise BoardError(
+                "this home has no board yet (run `teamboard init` or `teamboard join`)"
+            )
         return Team(**{k: v for k, v in data.items() if k in Team.__dataclass_fields__})
 
     @reader
@@ -107,7 +109,9 @@ class Lookups(ServiceCore):
             raise NotFound(f"no item with id {ref!r}")
         if len(hits) > 1:
             shown = ", ".join(sorted(rid for _, rid in hits)[:6])
-            raise Ambiguous(f"id prefix {ref!r} is ambiguous: {shown}{' …' if len(hits) > 6 else ''}")
+            raise Ambiguous(
+                f"id prefix {ref!r} is ambiguous: {shown}{' …' if len(hits) > 6 else ''}"
+            )
         return hits[0]
 
     @reader
@@ -121,7 +125,11 @@ class Lookups(ServiceCore):
     def _resolve_stream(self, ref: str) -> str:
         if not ref:
             return ""
-        titles = [s for s in self.doc.read_all("streams") if str(s.get("title", "")).lower() == ref.lower()]
+        titles = [
+            s
+            for s in self.doc.read_all("streams")
+            if str(s.get("title", "")).lower() == ref.lower()
+        ]
         if len(titles) == 1:
             return str(titles[0]["id"])
         return self.resolve(ref, ["streams"])[1]
@@ -134,15 +142,20 @@ class Lookups(ServiceCore):
         """(kind, value) for a commitment's ``to``: a member, a stream, or an external name."""
         ref = (ref or "").strip()
         if not ref:
-            raise InvalidInput("say who the commitment is to (a member, a stream or an external party)")
+            raise InvalidInput(
+                "say who the commitment is to (a member, a stream or an external party)"
+            )
         member = stream = None
         try:
             member = self.resolve_member(ref)
         except NotFound:
             pass
-        streams = [s for s in self.doc.read_all("streams")
-                   if str(s.get("title", "")).lower() == ref.lower()
-                   or (len(ref) >= 4 and str(s["id"]).startswith(ref.lower()))]
+        streams = [
+            s
+            for s in self.doc.read_all("streams")
+            if str(s.get("title", "")).lower() == ref.lower()
+            or (len(ref) >= 4 and str(s["id"]).startswith(ref.lower()))
+        ]
         if len(streams) == 1:
             stream = str(streams[0]["id"])
         elif len(streams) > 1:
@@ -215,7 +228,9 @@ class Lookups(ServiceCore):
         rows = self.store.rows("SELECT * FROM checkins WHERE item = ? ORDER BY at, id", [item_id])
         return [readmodel.from_row("checkins", r) for r in rows]  # type: ignore[misc]
 
-    def history(self, ref: str | None = None, limit: int | None = None) -> builtins.list[HistoryEntry]:
+    def history(
+        self, ref: str | None = None, limit: int | None = None
+    ) -> builtins.list[HistoryEntry]:
         """Attributed changes of one item (oldest first), or of the whole board (newest first)."""
         if ref:
             collection, record_id = self.resolve(ref)
@@ -235,4 +250,3 @@ class Lookups(ServiceCore):
         if data is None:
             return Focus(id=member_id, member=member_id)
         return readmodel.to_record("focus", data)  # type: ignore[return-value]
-

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 
@@ -370,7 +370,8 @@ class Agreement(Record):
 
     def due_for_review(self, today: str) -> bool:
         return (
-            self.effective_status in (AgreementStatus.ACTIVE.value, AgreementStatus.UNDER_REVIEW.value)
+            self.effective_status
+            in (AgreementStatus.ACTIVE.value, AgreementStatus.UNDER_REVIEW.value)
             and bool(self.review_on)
             and self.review_on <= today
         )
@@ -487,7 +488,8 @@ def _short(value: Any) -> str:
 
 
 RECORD_TYPES: dict[str, type[Record]] = {
-    cls.TYPE: cls for cls in (Team, Member, Stream, Role, Goal, Commitment, Agreement, CheckIn, Review, Focus)
+    cls.TYPE: cls
+    for cls in (Team, Member, Stream, Role, Goal, Commitment, Agreement, CheckIn, Review, Focus)
 }
 COLLECTIONS: dict[str, type[Record]] = {cls.COLLECTION: cls for cls in RECORD_TYPES.values()}
 # Collections whose records are addressed by id on the command line.

@@ -84,8 +84,11 @@ _EDGE_ORDER = {k: i for i, k in enumerate(EdgeKind)}
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that puts "M2" before "M10" and ignores case."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part)
-                 for part in re.split(r"(\d+)", text.casefold()) if part)
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"(\d+)", text.casefold())
+        if part
+    )
 
 
 def member_key(member_id: str) -> str:
@@ -173,13 +176,23 @@ class Network:
         )
         self._nodes: dict[str, Node] = {n.id: n for n in ordered}
         rank = {node_id: i for i, node_id in enumerate(self._nodes)}
-        unique = {(e.source, e.target, e.kind, e.ref): e for e in edges
-                  if e.source in self._nodes and e.target in self._nodes}
-        self.edges: tuple[Edge, ...] = tuple(sorted(
-            unique.values(),
-            key=lambda e: (_EDGE_ORDER[EdgeKind(e.kind)], rank[e.source], rank[e.target],
-                           e.title, e.ref),
-        ))
+        unique = {
+            (e.source, e.target, e.kind, e.ref): e
+            for e in edges
+            if e.source in self._nodes and e.target in self._nodes
+        }
+        self.edges: tuple[Edge, ...] = tuple(
+            sorted(
+                unique.values(),
+                key=lambda e: (
+                    _EDGE_ORDER[EdgeKind(e.kind)],
+                    rank[e.source],
+                    rank[e.target],
+                    e.title,
+                    e.ref,
+                ),
+            )
+        )
         self.title = title
         self.center = center
         self._parent = parent
@@ -223,8 +236,11 @@ class Network:
     def streams_of(self, member: str) -> list[str]:
         """Streams a member takes part in, directly or through a role that serves one."""
         direct = [e.target for e in self.edges_from(member, EdgeKind.PARTICIPATES)]
-        via_roles = [r.target for h in self.edges_from(member, EdgeKind.HOLDS)
-                     for r in self.edges_from(h.target, EdgeKind.ROLE_OF)]
+        via_roles = [
+            r.target
+            for h in self.edges_from(member, EdgeKind.HOLDS)
+            for r in self.edges_from(h.target, EdgeKind.ROLE_OF)
+        ]
         return list(dict.fromkeys(direct + via_roles))
 
     # ------------------------------------------------------------------ one person's network
@@ -252,15 +268,20 @@ class Network:
                 for e in self._ego(person):
                     kept[(e.source, e.target, e.kind, e.ref)] = e
                     reached.update((e.source, e.target))
-            frontier = sorted(n for n in reached - expanded
-                              if self._nodes[n].kind == NodeKind.MEMBER)
+            frontier = sorted(
+                n for n in reached - expanded if self._nodes[n].kind == NodeKind.MEMBER
+            )
             if not frontier:
                 break
         ids = {start} | {e.source for e in kept.values()} | {e.target for e in kept.values()}
         name = self._nodes[start].label
-        return Network((self._nodes[i] for i in ids), kept.values(),
-                       title=f"{name}'s network (depth {depth})", center=start,
-                       parent=self)
+        return Network(
+            (self._nodes[i] for i in ids),
+            kept.values(),
+            title=f"{name}'s network (depth {depth})",
+            center=start,
+            parent=self,
+        )
 
     def _ego(self, person: str) -> list[Edge]:
         """Edges of one person, plus the hubs of their streams (people and parties)."""
@@ -280,8 +301,11 @@ class Network:
         ``overload_margin`` more). A person's network shows the whole team's hints about its
         own nodes (the median stays the team's)."""
         if self._parent is not None:
-            return [h for h in self._parent.health(overload_factor, overload_margin)
-                    if h.nodes[0] in self._nodes]
+            return [
+                h
+                for h in self._parent.health(overload_factor, overload_margin)
+                if h.nodes[0] in self._nodes
+            ]
         hints: list[Hint] = []
         members = self.of_kind(NodeKind.MEMBER)
         for m in members:
@@ -296,24 +320,28 @@ class Network:
             promised = [e for e in self.edges_to(x.id, EdgeKind.COMMITTED) if e.is_open]
             if promised and not attached:
                 n = len(promised)
-                hints.append(Hint(
-                    "unattached_party",
-                    f"{n} open commitment{'s' if n != 1 else ''} go{'es' if n == 1 else ''} to "
-                    f"{x.label!r}, which is not a customer, supplier or partner of any stream",
-                    (x.id, *dict.fromkeys(e.source for e in promised)),
-                ))
+                hints.append(
+                    Hint(
+                        "unattached_party",
+                        f"{n} open commitment{'s' if n != 1 else ''} go{'es' if n == 1 else ''} to "
+                        f"{x.label!r}, which is not a customer, supplier or partner of any stream",
+                        (x.id, *dict.fromkeys(e.source for e in promised)),
+                    )
+                )
         carried = Counter(e.source for e in self.edges if e.is_open)
         if members:
             median = statistics.median(carried[m.id] for m in members)
             for m in members:
                 count = carried[m.id]
                 if count > overload_factor * median and count >= median + overload_margin:
-                    hints.append(Hint(
-                        "overloaded",
-                        f"{m.label} carries {count} open commitments; "
-                        f"the team's median is {median:g}",
-                        (m.id,),
-                    ))
+                    hints.append(
+                        Hint(
+                            "overloaded",
+                            f"{m.label} carries {count} open commitments; "
+                            f"the team's median is {median:g}",
+                            (m.id,),
+                        )
+                    )
         return hints
 
 
@@ -348,8 +376,9 @@ def build_network_from(
         if s.archived:
             continue
         key = stream_key(s.id)
-        nodes[key] = Node(key, NodeKind.STREAM, s.title or s.id, stream_kind=s.kind,
-                          purpose=s.purpose)
+        nodes[key] = Node(
+            key, NodeKind.STREAM, s.title or s.id, stream_kind=s.kind, purpose=s.purpose
+        )
         edges += [Edge(member_key(m), key, EdgeKind.PARTICIPATES) for m in s.members]
         for ext in s.externals:
             name, relation = str(ext.get("name", "")).strip(), str(ext.get("relation", ""))
@@ -382,7 +411,8 @@ def build_network_from(
             continue
         edges += [
             Edge(member_key(a.accountable), member_key(cp), EdgeKind.ACCOUNTABLE, a.id, a.title)
-            for cp in a.counterparts if cp != a.accountable
+            for cp in a.counterparts
+            if cp != a.accountable
         ]
     for key, name in party_names.items():
         order = [r.value for r in Relation if r.value in relations[key]]

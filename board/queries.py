@@ -23,8 +23,12 @@ class Mine:
     goals: list[Goal] = field(default_factory=list)  # goals I own
 
 
-def mine(member_id: str, goals: Iterable[Goal], commitments: Iterable[Commitment],
-         agreements: Iterable[Agreement]) -> Mine:
+def mine(
+    member_id: str,
+    goals: Iterable[Goal],
+    commitments: Iterable[Commitment],
+    agreements: Iterable[Agreement],
+) -> Mine:
     out = Mine()
     for c in commitments:
         if c.by == member_id:

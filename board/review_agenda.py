@@ -51,8 +51,11 @@ ROUNDS = ("checkin", "closing")
 STALE_DAYS = 14  # a change goal with no check-in for this many days is on the agenda
 LOW_CONFIDENCE = 5  # a change goal at or below this confidence is on the agenda
 CHANGE_COLLECTIONS = ("streams", "roles", "goals", "commitments", "agreements")
-FINAL_STATUS = {"commitment": {"done", "dropped", "declined"}, "goal": {"achieved", "dropped"},
-                "agreement": {"retired"}}
+FINAL_STATUS = {
+    "commitment": {"done", "dropped", "declined"},
+    "goal": {"achieved", "dropped"},
+    "agreement": {"retired"},
+}
 STAMP_FIELDS = {"updated_by", "updated_at", "created_by", "created_at"}
 Reason = tuple[Record, str]
 Names = Callable[[str], str]
@@ -112,8 +115,9 @@ def ordered(agenda: Iterable[Mapping[str, Any]], sections: list[str]) -> list[Ag
 # ----------------------------------------------------------------------------- the rules
 
 
-def commitments_due(commitments: Iterable[Commitment], today: str,
-                    next_review: str) -> list[Reason]:
+def commitments_due(
+    commitments: Iterable[Commitment], today: str, next_review: str
+) -> list[Reason]:
     """Answered, open commitments overdue, or due on or before the next review."""
     out: list[Reason] = []
     answered = [c for c in due_before(commitments, next_review) if c.status != "proposed"]
@@ -124,8 +128,9 @@ def commitments_due(commitments: Iterable[Commitment], today: str,
 
 def commitments_proposed(commitments: Iterable[Commitment]) -> list[Reason]:
     """Commitments still awaiting an answer."""
-    found = sorted((c for c in commitments if c.status == "proposed"),
-                   key=lambda c: (c.created_at, c.title))
+    found = sorted(
+        (c for c in commitments if c.status == "proposed"), key=lambda c: (c.created_at, c.title)
+    )
     return [(c, "awaiting an answer" + (f", due {c.due}" if c.due else "")) for c in found]
 
 
@@ -164,8 +169,12 @@ def goal_reasons(goal: Goal, checkins: list[CheckIn], today: dt.date) -> list[st
         return []
     if goal.kind == "routine":
         if off_measure(goal):
-            return [(f"off its measure: {goal.metric} {_num(goal.current)}, "
-                     f"target {_num(goal.target)}{goal.unit}")]
+            return [
+                (
+                    f"off its measure: {goal.metric} {_num(goal.current)}, "
+                    f"target {_num(goal.target)}{goal.unit}"
+                )
+            ]
         return []
     reasons = []
     ordered_checkins = sorted(checkins, key=lambda c: (c.at, c.id))
@@ -185,8 +194,9 @@ def goal_reasons(goal: Goal, checkins: list[CheckIn], today: dt.date) -> list[st
     return reasons
 
 
-def goals_off_track(goals: Iterable[Goal], checkins: Mapping[str, list[CheckIn]],
-                    today: dt.date) -> list[Reason]:
+def goals_off_track(
+    goals: Iterable[Goal], checkins: Mapping[str, list[CheckIn]], today: dt.date
+) -> list[Reason]:
     """Routine goals off their measure, then change goals losing confidence or gone quiet."""
     out: list[Reason] = []
     for kind in ("routine", "change"):
@@ -200,11 +210,14 @@ def goals_off_track(goals: Iterable[Goal], checkins: Mapping[str, list[CheckIn]]
 # ----------------------------------------------------------------------------- changes
 
 
-def _entries(board: BoardDocument, collection: str, record_id: str,
-             heads: Heads | None) -> Counter[tuple[str, str, str, str]]:
+def _entries(
+    board: BoardDocument, collection: str, record_id: str, heads: Heads | None
+) -> Counter[tuple[str, str, str, str]]:
     """A record's history entries at ``heads`` (None: now), comparable across versions."""
-    return Counter((e.at, e.by, e.action, json.dumps(e.changes, sort_keys=True, default=str))
-                   for e in history_at(board, collection, record_id, heads))
+    return Counter(
+        (e.at, e.by, e.action, json.dumps(e.changes, sort_keys=True, default=str))
+        for e in history_at(board, collection, record_id, heads)
+    )
 
 
 def changes_since(board: BoardDocument, since: Heads, name: Names) -> list[Reason]:
@@ -220,8 +233,9 @@ def changes_since(board: BoardDocument, since: Heads, name: Names) -> list[Reaso
             before = {}
         for data in board.read_all(collection):
             record = to_record(collection, data)
-            earlier = (_entries(board, collection, record.id, since) if record.id in before
-                       else Counter())
+            earlier = (
+                _entries(board, collection, record.id, since) if record.id in before else Counter()
+            )
             new_entries = _entries(board, collection, record.id, None) - earlier
             authors = sorted({name(by) for (_, by, _, _) in new_entries.elements() if by})
             by = f" — by {', '.join(authors)}" if authors else ""
@@ -233,15 +247,19 @@ def changes_since(board: BoardDocument, since: Heads, name: Names) -> list[Reaso
             if status != old_status and status in FINAL_STATUS.get(record.TYPE, set()):
                 found.append((1, record.TYPE, record, f"finished: {status}{by}"))
                 continue
-            changed = [k for k, v in record.to_dict().items()
-                       if k not in STAMP_FIELDS and old.to_dict().get(k) != v]
+            changed = [
+                k
+                for k, v in record.to_dict().items()
+                if k not in STAMP_FIELDS and old.to_dict().get(k) != v
+            ]
             actions = {action for (_, _, action, _) in new_entries.elements()}
             if "checked in" in actions:
                 changed.append("check-in")
             if not changed:
                 continue
-            what = ", ".join(f"status {old_status} → {status}" if k == "status" else k
-                             for k in changed)
+            what = ", ".join(
+                f"status {old_status} → {status}" if k == "status" else k for k in changed
+            )
             found.append((2, record.TYPE, record, f"changed: {what}{by}"))
     found.sort(key=lambda f: (f[0], f[1], f[2].label.lower(), f[2].id))
     return [(record, reason) for _, _, record, reason in found]
@@ -250,8 +268,9 @@ def changes_since(board: BoardDocument, since: Heads, name: Names) -> list[Reaso
 # ----------------------------------------------------------------------------- building
 
 
-def build_agenda(service: BoardService, next_review: str, since: Heads | None,
-                 added_by: str, now: str) -> list[dict[str, Any]]:
+def build_agenda(
+    service: BoardService, next_review: str, since: Heads | None, added_by: str, now: str
+) -> list[dict[str, Any]]:
     """The agenda (stored maps) for a review starting now on ``service``'s board.
 
     ``since`` is the previous review's end heads (None: no earlier review, so the
@@ -272,8 +291,7 @@ def build_agenda(service: BoardService, next_review: str, since: Heads | None,
         ("goals", goals_off_track(goals, checkins, today)),
         ("changes", changes_since(service.doc, since, name) if since else []),
     ]
-    items = [AgendaItem(new_id(), "checkin", SECTIONS["checkin"], added_by=added_by,
-                        added_at=now)]
+    items = [AgendaItem(new_id(), "checkin", SECTIONS["checkin"], added_by=added_by, added_at=now)]
     seen: set[str] = set()
     for section, reasons in sections:
         for record, reason in reasons:
@@ -281,14 +299,25 @@ def build_agenda(service: BoardService, next_review: str, since: Heads | None,
                 continue
             seen.add(record.id)
             items.append(item_for(service, section, record, reason, added_by, now))
-    items.append(AgendaItem(new_id(), "closing", SECTIONS["closing"], added_by=added_by,
-                            added_at=now))
+    items.append(
+        AgendaItem(new_id(), "closing", SECTIONS["closing"], added_by=added_by, added_at=now)
+    )
     return [i.to_dict() for i in items]
 
 
-def item_for(service: BoardService, section: str, record: Record, reason: str,
-             added_by: str, now: str) -> AgendaItem:
+def item_for(
+    service: BoardService, section: str, record: Record, reason: str, added_by: str, now: str
+) -> AgendaItem:
     """An agenda item about a board record."""
     detail = describe(service, record).removeprefix(record.label).strip()
-    return AgendaItem(new_id(), section, record.label, ref=record.id, ref_type=record.TYPE,
-                      detail=detail, reason=reason, added_by=added_by, added_at=now)
+    return AgendaItem(
+        new_id(),
+        section,
+        record.label,
+        ref=record.id,
+        ref_type=record.TYPE,
+        detail=detail,
+        reason=reason,
+        added_by=added_by,
+        added_at=now,
+    )

@@ -31,12 +31,16 @@ def render_minutes(service: BoardService, review: Review) -> str:
     out.append(f"- **Timebox per item:** {_duration(review.timebox_seconds)}")
     out.append(f"- **Next review:** {review.next_review or '—'}")
     previous = service.doc.read("reviews", review.previous) if review.previous else None
-    since = f"the review of {str(previous.get('started_at', ''))[:10]}" if previous else \
-        "nothing (the first review)"
+    since = (
+        f"the review of {str(previous.get('started_at', ''))[:10]}"
+        if previous
+        else "nothing (the first review)"
+    )
     out += [f"- **Changes since:** {since}", ""]
 
     order = [s for s in review.sections if s in SECTIONS] + [
-        s for s in dict.fromkeys(i.section for i in items) if s not in review.sections]
+        s for s in dict.fromkeys(i.section for i in items) if s not in review.sections
+    ]
     for section in order:
         in_section = [i for i in items if i.section == section]
         if not in_section:
@@ -68,8 +72,9 @@ def render_minutes(service: BoardService, review: Review) -> str:
 def _lines(review: Review) -> list[dict[str, Any]]:
     """Round lines, check-in round first, each round in the order they were said."""
     rank = {r: i for i, r in enumerate(ROUNDS)}
-    return sorted(review.rounds,
-                  key=lambda r: (rank.get(str(r.get("round")), 9), str(r.get("at", ""))))
+    return sorted(
+        review.rounds, key=lambda r: (rank.get(str(r.get("round")), 9), str(r.get("at", "")))
+    )
 
 
 def _round(service: BoardService, review: Review, item: AgendaItem) -> list[str]:

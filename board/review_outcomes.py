@@ -28,12 +28,23 @@ from board.model import (
 from board.review_agenda import AgendaItem
 from board.service import BoardService
 
-OUTCOMES = ("kept", "done", "renegotiated", "dropped", "new-commitment", "agreement-reviewed",
-            "decision")
+OUTCOMES = (
+    "kept",
+    "done",
+    "renegotiated",
+    "dropped",
+    "new-commitment",
+    "agreement-reviewed",
+    "decision",
+)
 # What `done` and `dropped` mean for each kind of board item.
-STATUS_FOR = {("done", "commitment"): "done", ("done", "goal"): "achieved",
-              ("dropped", "commitment"): "dropped", ("dropped", "goal"): "dropped",
-              ("dropped", "agreement"): "retired"}
+STATUS_FOR = {
+    ("done", "commitment"): "done",
+    ("done", "goal"): "achieved",
+    ("dropped", "commitment"): "dropped",
+    ("dropped", "goal"): "dropped",
+    ("dropped", "agreement"): "retired",
+}
 
 
 def outcome_name(text: str) -> str:
@@ -44,8 +55,9 @@ def outcome_name(text: str) -> str:
     return kind
 
 
-def apply_outcome(s: BoardService, item: AgendaItem, kind: str, note: str,
-                  **args: str) -> dict[str, Any]:
+def apply_outcome(
+    s: BoardService, item: AgendaItem, kind: str, note: str, **args: str
+) -> dict[str, Any]:
     """Perform the board change of outcome ``kind`` for ``item`` through the service's use
     cases; returns the agenda item's outcome fields. Raises InvalidInput when the outcome
     does not fit the item or lacks an argument, RuleViolation when a board rule refuses it.
@@ -64,8 +76,11 @@ def apply_outcome(s: BoardService, item: AgendaItem, kind: str, note: str,
             return {}
         status = STATUS_FOR.get((kind, record.TYPE))
         if status is None or not isinstance(record, (Goal, Commitment, Agreement)):
-            hint = (" (record agreement-reviewed, kept, or dropped to retire it)"
-                    if isinstance(record, Agreement) else "")
+            hint = (
+                " (record agreement-reviewed, kept, or dropped to retire it)"
+                if isinstance(record, Agreement)
+                else ""
+            )
             raise InvalidInput(f"outcome {kind} does not apply to a {record.TYPE}{hint}")
         current = str(record.status)
         check_transition(record.TYPE, current, status)
@@ -88,31 +103,51 @@ def apply_outcome(s: BoardService, item: AgendaItem, kind: str, note: str,
         return {"outcome_detail": detail}
     if kind == "new-commitment":
         if not args["title"].strip() or not args["to"].strip():
-            raise InvalidInput("a new commitment needs --title T and --to PARTY "
-                               "(optionally --by M, --due DATE, --terms T)")
-        goal = record.id if isinstance(record, Goal) else (
-            record.goal if isinstance(record, Commitment) else "")
-        new = s.add_commitment(args["title"], args["to"], args["by"] or "me", goal, args["due"],
-                               args["terms"])
+            raise InvalidInput(
+                "a new commitment needs --title T and --to PARTY "
+                "(optionally --by M, --due DATE, --terms T)"
+            )
+        goal = (
+            record.id
+            if isinstance(record, Goal)
+            else (record.goal if isinstance(record, Commitment) else "")
+        )
+        new = s.add_commitment(
+            args["title"], args["to"], args["by"] or "me", goal, args["due"], args["terms"]
+        )
         made = s.get(new, ["commitments"])
         assert isinstance(made, Commitment)
         due = f", due {made.due}" if made.due else ""
-        return {"result": new, "outcome_detail": f"{made.title} — {s.member_name(made.by)} → "
-                                                 f"{s.party_name(made.to_kind, made.to)}{due}"}
+        return {
+            "result": new,
+            "outcome_detail": f"{made.title} — {s.member_name(made.by)} → "
+            f"{s.party_name(made.to_kind, made.to)}{due}",
+        }
     # agreement-reviewed
     if not isinstance(record, Agreement):
         raise InvalidInput("agreement-reviewed applies to an agreement on the agenda")
     answers = {k: args[k].strip() for k in ("helped", "improve", "concerns")}
     if not all(answers.values()):
-        raise InvalidInput("agreement-reviewed needs the three answers: --helped, --improve "
-                           "and --concerns (say 'none' if there are none)")
+        raise InvalidInput(
+            "agreement-reviewed needs the three answers: --helped, --improve "
+            "and --concerns (say 'none' if there are none)"
+        )
     today = s.today()
-    nxt = s.parse_date(args["review_on"]) if args["review_on"] else (
-        today + dt.timedelta(days=Cadence(record.cadence).days)).isoformat()
+    nxt = (
+        s.parse_date(args["review_on"])
+        if args["review_on"]
+        else (today + dt.timedelta(days=Cadence(record.cadence).days)).isoformat()
+    )
     if nxt <= today.isoformat():
         raise InvalidInput(f"the agreement's next review ({nxt}) must be after today")
     s.edit(record.id, review_on=nxt)
-    s.checkin(record.id, note=(f"Reviewed: helped: {answers['helped']}; could improve: "
-                               f"{answers['improve']}; reasons not to continue: "
-                               f"{answers['concerns']}"), learned=note)
+    s.checkin(
+        record.id,
+        note=(
+            f"Reviewed: helped: {answers['helped']}; could improve: "
+            f"{answers['improve']}; reasons not to continue: "
+            f"{answers['concerns']}"
+        ),
+        learned=note,
+    )
     return {**answers, "outcome_detail": f"next review {nxt}"}

@@ -77,7 +77,8 @@ class ReviewService:
         # Two reviews may have started on machines that were offline from each other: each
         # member keeps working in the one they facilitate or attend, others see the earliest.
         mine = [r for r in running if r.facilitator == self.s.me] or [
-            r for r in running if self.s.me in r.attendees]
+            r for r in running if self.s.me in r.attendees
+        ]
         pick = mine or running
         return pick[0] if pick else None
 
@@ -127,16 +128,20 @@ class ReviewService:
         if wanted.isdigit() and len(wanted) <= 3:  # a number from `review agenda`
             if 1 <= int(wanted) <= len(items):
                 return items[int(wanted) - 1]
-            raise InvalidInput(f"item {wanted} is not on the agenda of review {review.id} "
-                               f"(it has {len(items)} items; see `teamboard review agenda`)")
+            raise InvalidInput(
+                f"item {wanted} is not on the agenda of review {review.id} "
+                f"(it has {len(items)} items; see `teamboard review agenda`)"
+            )
         for key in ("id", "ref"):
             hits = [i for i in items if wanted and str(getattr(i, key)).lower().startswith(wanted)]
             if len(hits) == 1 or (hits and all(h.id == hits[0].id for h in hits)):
                 return hits[0]
             if len(hits) > 1:
                 raise InvalidInput(f"{ref!r} matches several agenda items; use more of the id")
-        raise InvalidInput(f"{ref!r} is not on the agenda of review {review.id} "
-                           "(see `teamboard review agenda`; add it with `teamboard review add`)")
+        raise InvalidInput(
+            f"{ref!r} is not on the agenda of review {review.id} "
+            "(see `teamboard review agenda`; add it with `teamboard review add`)"
+        )
 
     # ------------------------------------------------------------------ writing
     @contextmanager
@@ -152,11 +157,17 @@ class ReviewService:
                 s.doc, s._seen_seq = saved_doc, saved_seq
                 raise
 
-    def _write(self, review: Review, action: str, fields: dict[str, Any],
-               changes: dict[str, builtins.list[Any]], *,
-               item: tuple[str, str, dict[str, Any]] | None = None,
-               append: tuple[str, dict[str, Any]] | None = None,
-               replace: dict[str, builtins.list[str]] | None = None) -> None:
+    def _write(
+        self,
+        review: Review,
+        action: str,
+        fields: dict[str, Any],
+        changes: dict[str, builtins.list[Any]],
+        *,
+        item: tuple[str, str, dict[str, Any]] | None = None,
+        append: tuple[str, dict[str, Any]] | None = None,
+        replace: dict[str, builtins.list[str]] | None = None,
+    ) -> None:
         """Change a review in one automerge change, logged in its history: ``fields``
         (scalars; lists of scalars merge, so concurrent joins all survive), one map of a
         list (``item``: (list key, map id, fields)), a map appended to a list (``append``:
@@ -172,8 +183,11 @@ class ReviewService:
                 if append is not None:
                     append_map(tx, "reviews", review.id, *append)
                 tx.update("reviews", review.id, {**fields, "updated_by": me, "updated_at": now})
-                tx.log("reviews", review.id,
-                       HistoryEntry(review.id, "reviews", now, me, action, changes))
+                tx.log(
+                    "reviews",
+                    review.id,
+                    HistoryEntry(review.id, "reviews", now, me, action, changes),
+                )
             return {("reviews", review.id)}
 
         self.s._write(run)
@@ -188,30 +202,43 @@ class ReviewService:
                 last = ended[-1]
                 raise RuleViolation(
                     f"no review is running: the last one ({last.id}) ended at "
-                    f"{_hm(last.ended_at)}; start one with `teamboard review start`")
+                    f"{_hm(last.ended_at)}; start one with `teamboard review start`"
+                )
             raise RuleViolation("no review is running; start one with `teamboard review start`")
         if review.ended_at:
             by = self.s.member_name(review.ended_by or review.facilitator)
-            raise RuleViolation(f"review {review.id} already ended at {_hm(review.ended_at)} "
-                                f"(by {by}); its minutes are stored and nothing was changed")
+            raise RuleViolation(
+                f"review {review.id} already ended at {_hm(review.ended_at)} "
+                f"(by {by}); its minutes are stored and nothing was changed"
+            )
         return review
 
     def _facilitator_only(self, review: Review, what: str) -> None:
         if review.facilitator != self.s.me:
-            raise RuleViolation(f"only the facilitator ({self.s.member_name(review.facilitator)}) "
-                                f"can {what}")
+            raise RuleViolation(
+                f"only the facilitator ({self.s.member_name(review.facilitator)}) can {what}"
+            )
 
     def _present(self, review: Review, member: str = "") -> Review:
         """Whoever adds to a review is present: make them an attendee; returns the review."""
         who = member or self.s.me
         if who not in review.attendees:
-            self._write(review, "joined", {"attendees": [*review.attendees, who]},
-                        {"attendees": [None, self.s.member_name(who)]})
+            self._write(
+                review,
+                "joined",
+                {"attendees": [*review.attendees, who]},
+                {"attendees": [None, self.s.member_name(who)]},
+            )
         return self._review(review.id)
 
     # ------------------------------------------------------------------ steps
-    def start(self, attendees: Iterable[str] = (), next_review: str = "",
-              timebox_seconds: int = DEFAULT_TIMEBOX, join: bool = False) -> Review:
+    def start(
+        self,
+        attendees: Iterable[str] = (),
+        next_review: str = "",
+        timebox_seconds: int = DEFAULT_TIMEBOX,
+        join: bool = False,
+    ) -> Review:
         """Start a review with me as facilitator; its agenda is built from the board now.
 
         If a review is already running, raise RuleViolation naming its facilitator (or,
@@ -224,28 +251,42 @@ class ReviewService:
                 who = self.s.member_name(running.facilitator)
                 raise RuleViolation(
                     f"a review is already running: {who} is facilitating {running.id} since "
-                    f"{_hm(running.started_at)}; join it with `teamboard review join`")
+                    f"{_hm(running.started_at)}; join it with `teamboard review join`"
+                )
             if isinstance(timebox_seconds, bool) or not 10 <= timebox_seconds <= 3600:
                 raise InvalidInput("the timebox must be between 10 seconds and 60 minutes")
             today = self.s.today()
-            nxt = self.s.parse_date(next_review) if next_review else (
-                today + dt.timedelta(days=DEFAULT_NEXT_REVIEW_DAYS)).isoformat()
+            nxt = (
+                self.s.parse_date(next_review)
+                if next_review
+                else (today + dt.timedelta(days=DEFAULT_NEXT_REVIEW_DAYS)).isoformat()
+            )
             if nxt <= today.isoformat():
                 raise InvalidInput(f"the next review ({nxt}) must be after today")
-            people = [self.s.me] + [m for m in (self.s.resolve_member(a) for a in attendees)
-                                    if m != self.s.me]
+            people = [self.s.me] + [
+                m for m in (self.s.resolve_member(a) for a in attendees) if m != self.s.me
+            ]
             ended = sorted((r for r in self._all() if r.ended_at), key=lambda r: (r.ended_at, r.id))
             previous = ended[-1] if ended else None
             since = (previous.end_heads or previous.heads) if previous else []
             now = self.s.now()
-            agenda = ra.build_agenda(self.s, nxt, heads_from_hex(since) if previous else None,
-                                     self.s.me, now)
+            agenda = ra.build_agenda(
+                self.s, nxt, heads_from_hex(since) if previous else None, self.s.me, now
+            )
             review = Review(
-                id=new_id(), title=f"Board review {today.isoformat()}", facilitator=self.s.me,
-                attendees=list(dict.fromkeys(people)), started_at=now,
-                heads=heads_hex(self.s.doc.heads()), previous=previous.id if previous else "",
-                since_heads=list(since), next_review=nxt, timebox_seconds=timebox_seconds,
-                sections=list(ra.DEFAULT_ORDER), agenda=agenda)
+                id=new_id(),
+                title=f"Board review {today.isoformat()}",
+                facilitator=self.s.me,
+                attendees=list(dict.fromkeys(people)),
+                started_at=now,
+                heads=heads_hex(self.s.doc.heads()),
+                previous=previous.id if previous else "",
+                since_heads=list(since),
+                next_review=nxt,
+                timebox_seconds=timebox_seconds,
+                sections=list(ra.DEFAULT_ORDER),
+                agenda=agenda,
+            )
             return self._review(self.s._create(review))
 
     def join(self) -> Review:
@@ -264,19 +305,30 @@ class ReviewService:
             else:  # the next open item after the current one, else one never opened
                 ids = [i.id for i in items]
                 here = ids.index(review.current) if review.current in ids else -1
-                open_ = [(n, i) for n, i in enumerate(items) if not i.outcome and not i.skipped
-                         and i.section not in review.skipped and n != here]
+                open_ = [
+                    (n, i)
+                    for n, i in enumerate(items)
+                    if not i.outcome
+                    and not i.skipped
+                    and i.section not in review.skipped
+                    and n != here
+                ]
                 later = [i for n, i in open_ if n > here]
                 unopened = [i for n, i in open_ if n < here and not i.started_at]
                 chosen = (later + unopened)[0] if later or unopened else None
             if chosen is None:
-                self._write(review, "agenda done", {"current": ""},
-                            {"current": [review.current, ""]})
+                self._write(
+                    review, "agenda done", {"current": ""}, {"current": [review.current, ""]}
+                )
                 return None
             item_fields = {} if chosen.started_at else {"started_at": self.s.now()}
-            self._write(review, "opened", {"current": chosen.id},
-                        {"current": [review.current, chosen.title]},
-                        item=("agenda", chosen.id, item_fields))
+            self._write(
+                review,
+                "opened",
+                {"current": chosen.id},
+                {"current": [review.current, chosen.title]},
+                item=("agenda", chosen.id, item_fields),
+            )
             return self.find_item(self._review(review.id), chosen.id)
 
     def add_item(self, title: str = "", ref: str = "", section: str = "other") -> AgendaItem:
@@ -295,10 +347,20 @@ class ReviewService:
                 reason = title.strip() or "added during the review"
                 item = ra.item_for(self.s, section, record, reason, self.s.me, now)
             else:
-                item = AgendaItem(new_id(), section, validate_title(title, "agenda item"),
-                                  added_by=self.s.me, added_at=now)
-            self._write(review, "item added", {}, {"agenda": [None, item.title]},
-                        append=("agenda", item.to_dict()))
+                item = AgendaItem(
+                    new_id(),
+                    section,
+                    validate_title(title, "agenda item"),
+                    added_by=self.s.me,
+                    added_at=now,
+                )
+            self._write(
+                review,
+                "item added",
+                {},
+                {"agenda": [None, item.title]},
+                append=("agenda", item.to_dict()),
+            )
             return item
 
     def skip(self, what: str, undo: bool = False) -> str:
@@ -309,13 +371,21 @@ class ReviewService:
             self._facilitator_only(review, "skip agenda items")
             if what in SECTIONS:
                 skipped = [s for s in review.skipped if s != what] + ([] if undo else [what])
-                self._write(review, "unskipped" if undo else "skipped", {"skipped": skipped},
-                            {"section": [None, what]})
+                self._write(
+                    review,
+                    "unskipped" if undo else "skipped",
+                    {"skipped": skipped},
+                    {"section": [None, what]},
+                )
                 return f"section {what} ({SECTIONS[what]})"
             item = self.find_item(review, what)
-            self._write(review, "unskipped" if undo else "skipped", {},
-                        {"item": [None, item.title]},
-                        item=("agenda", item.id, {"skipped": not undo}))
+            self._write(
+                review,
+                "unskipped" if undo else "skipped",
+                {},
+                {"item": [None, item.title]},
+                item=("agenda", item.id, {"skipped": not undo}),
+            )
             return f"item {item.title!r}"
 
     def move_section(self, section: str, position: int) -> builtins.list[str]:
@@ -329,12 +399,18 @@ class ReviewService:
             if not 1 <= position <= len(order) + 1:
                 raise InvalidInput(f"position must be from 1 to {len(order) + 1}")
             order.insert(position - 1, section)
-            self._write(review, "reordered", {}, {"sections": [review.sections, order]},
-                        replace={"sections": order})
+            self._write(
+                review,
+                "reordered",
+                {},
+                {"sections": [review.sections, order]},
+                replace={"sections": order},
+            )
             return order
 
-    def add_round_line(self, round_: str, text: str, learned: str = "", member: str = "me",
-                       item: str = "") -> None:
+    def add_round_line(
+        self, round_: str, text: str, learned: str = "", member: str = "me", item: str = ""
+    ) -> None:
         """My (or, for the facilitator, an attendee's) check-in or closing line. A second
         line from the same person in the same round replaces the first. With ``item``,
         what was learned is also recorded as a check-in on that board item."""
@@ -350,25 +426,47 @@ class ReviewService:
                 if not learned.strip():
                     raise InvalidInput("--item needs --learned: the learning to record on it")
                 if who != self.s.me:
-                    raise RuleViolation("a learning is recorded on an item by its author; "
-                                        "ask them to add it")
+                    raise RuleViolation(
+                        "a learning is recorded on an item by its author; ask them to add it"
+                    )
                 self.s.checkin(item, note=f"{SECTIONS[round_]}: {text}", learned=learned.strip())
             review = self._present(review, who)
-            line = {"round": round_, "member": who, "text": text, "learned": learned.strip(),
-                    "item": self.s.get(item).id if item else "", "at": self.s.now()}
-            old = next((r for r in review.rounds
-                        if r.get("round") == round_ and r.get("member") == who), None)
+            line = {
+                "round": round_,
+                "member": who,
+                "text": text,
+                "learned": learned.strip(),
+                "item": self.s.get(item).id if item else "",
+                "at": self.s.now(),
+            }
+            old = next(
+                (r for r in review.rounds if r.get("round") == round_ and r.get("member") == who),
+                None,
+            )
             changes = {f"{round_} line": [None, self.s.member_name(who)]}
             if old is not None and old.get("id"):
                 self._write(review, "line", {}, changes, item=("rounds", str(old["id"]), line))
             else:
-                self._write(review, "line", {}, changes,
-                            append=("rounds", {"id": new_id(), **line}))
+                self._write(
+                    review, "line", {}, changes, append=("rounds", {"id": new_id(), **line})
+                )
 
-    def record(self, item_ref: str, outcome: str, note: str = "", *, due: str = "",
-               terms: str = "", title: str = "", by: str = "me", to: str = "",
-               helped: str = "", improve: str = "", concerns: str = "",
-               review_on: str = "") -> AgendaItem:
+    def record(
+        self,
+        item_ref: str,
+        outcome: str,
+        note: str = "",
+        *,
+        due: str = "",
+        terms: str = "",
+        title: str = "",
+        by: str = "me",
+        to: str = "",
+        helped: str = "",
+        improve: str = "",
+        concerns: str = "",
+        review_on: str = "",
+    ) -> AgendaItem:
         """Record the outcome of an agenda item and apply it to the board, all or nothing.
 
         Raises InvalidInput for an item not on the agenda or arguments the outcome lacks,
@@ -382,15 +480,33 @@ class ReviewService:
             if item.outcome:
                 raise RuleViolation(
                     f"{item.title!r} already has an outcome ({item.outcome}, recorded by "
-                    f"{self.s.member_name(item.recorded_by)}); add a new agenda item for another")
-            fields = apply_outcome(self.s, item, kind, note.strip(), due=due, terms=terms,
-                                   title=title, by=by, to=to, helped=helped, improve=improve,
-                                   concerns=concerns, review_on=review_on)
-            fields.update(outcome=kind, note=note.strip(), recorded_by=self.s.me,
-                          recorded_at=self.s.now())
-            self._write(self._review(review.id), "outcome", {},
-                        {"item": [None, item.title], "outcome": [None, kind]},
-                        item=("agenda", item.id, fields))
+                    f"{self.s.member_name(item.recorded_by)}); add a new agenda item for another"
+                )
+            fields = apply_outcome(
+                self.s,
+                item,
+                kind,
+                note.strip(),
+                due=due,
+                terms=terms,
+                title=title,
+                by=by,
+                to=to,
+                helped=helped,
+                improve=improve,
+                concerns=concerns,
+                review_on=review_on,
+            )
+            fields.update(
+                outcome=kind, note=note.strip(), recorded_by=self.s.me, recorded_at=self.s.now()
+            )
+            self._write(
+                self._review(review.id),
+                "outcome",
+                {},
+                {"item": [None, item.title], "outcome": [None, kind]},
+                item=("agenda", item.id, fields),
+            )
             return self.find_item(self._review(review.id), item.id)
 
     def end(self, ref: str | None = None, force: bool = False) -> Review:
@@ -401,16 +517,30 @@ class ReviewService:
             if not force:
                 self._facilitator_only(review, "end the review (an attendee may use --force)")
             now = self.s.now()
-            ended = Review(**{**review.__dict__, "ended_at": now, "ended_by": self.s.me,
-                              "current": "",
-                              "duration_seconds": _seconds_between(review.started_at, now)})
+            ended = Review(
+                **{
+                    **review.__dict__,
+                    "ended_at": now,
+                    "ended_by": self.s.me,
+                    "current": "",
+                    "duration_seconds": _seconds_between(review.started_at, now),
+                }
+            )
             ended.end_heads = heads_hex(self.s.doc.heads())
             minutes = render_minutes(self.s, ended)
-            self._write(review, "ended", {"ended_at": now, "ended_by": self.s.me, "current": "",
-                                          "end_heads": ended.end_heads,
-                                          "duration_seconds": ended.duration_seconds,
-                                          "minutes": minutes},
-                        {"ended_at": [None, now]})
+            self._write(
+                review,
+                "ended",
+                {
+                    "ended_at": now,
+                    "ended_by": self.s.me,
+                    "current": "",
+                    "end_heads": ended.end_heads,
+                    "duration_seconds": ended.duration_seconds,
+                    "minutes": minutes,
+                },
+                {"ended_at": [None, now]},
+            )
             return self._review(review.id)
 
     def export_markdown(self, ref: str | None = None) -> str:

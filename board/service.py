@@ -20,8 +20,17 @@ from board.service_core import (
 from board.use_cases import FIELD_ALIASES, LIST_FIELDS, SETTABLE, UseCases
 
 __all__ = [
-    "COMPACT_MIN_BYTES", "FIELD_ALIASES", "LIST_FIELDS", "SETTABLE", "BoardService", "Clock",
-    "Listener", "change_signing_payload", "new_id", "reader", "use_case",
+    "COMPACT_MIN_BYTES",
+    "FIELD_ALIASES",
+    "LIST_FIELDS",
+    "SETTABLE",
+    "BoardService",
+    "Clock",
+    "Listener",
+    "change_signing_payload",
+    "new_id",
+    "reader",
+    "use_case",
 ]
 
 

@@ -180,7 +180,9 @@ class ServiceCore:
     def _note_external(self, touched: set[tuple[str, str]] | None) -> None:
         if touched is None or touched:
             self._pending.append(
-                BoardChanged(frozenset(touched or ()), origin="external", everything=touched is None)
+                BoardChanged(
+                    frozenset(touched or ()), origin="external", everything=touched is None
+                )
             )
 
     @contextmanager
@@ -209,7 +211,9 @@ class ServiceCore:
                     yield
             except BaseException:
                 if outer:
-                    self._pending = [e for e in self._pending if getattr(e, "origin", "") == "external"]
+                    self._pending = [
+                        e for e in self._pending if getattr(e, "origin", "") == "external"
+                    ]
                 raise
             finally:
                 self._depth -= 1
@@ -276,7 +280,13 @@ class ServiceCore:
         new = self.doc.changes_since(before)
         now = self.now()
         rows = [
-            (c.hash.hex(), c.actor_id.hex(), self.me, c.bytes, self._sign(change_signing_payload(c.hash)))
+            (
+                c.hash.hex(),
+                c.actor_id.hex(),
+                self.me,
+                c.bytes,
+                self._sign(change_signing_payload(c.hash)),
+            )
             for c in new
         ]
         self.store.append_changes(rows, now)
@@ -382,7 +392,9 @@ class ServiceCore:
             return False
         if pending == 0:
             return False
-        self.store.put_snapshot(self._seen_seq, heads_hex(self.doc.heads()), self.doc.save(), self.now())
+        self.store.put_snapshot(
+            self._seen_seq, heads_hex(self.doc.heads()), self.doc.save(), self.now()
+        )
         return True
 
     def compact(self) -> bool:
@@ -430,8 +442,13 @@ class ServiceCore:
         def action() -> set[tuple[str, str]]:
             with self.doc.transaction() as tx:
                 tx.create(collection, record.id, fields)
-                tx.log(collection, record.id, HistoryEntry(record.id, collection, stamp["created_at"],
-                                                           self.me, "created", changes))
+                tx.log(
+                    collection,
+                    record.id,
+                    HistoryEntry(
+                        record.id, collection, stamp["created_at"], self.me, "created", changes
+                    ),
+                )
             return {(collection, record.id)}
 
         self._write(action)
@@ -451,14 +468,21 @@ class ServiceCore:
         if not changes and extra is None:
             return
         now = self.now()
-        payload = {**{k: v for k, v in fields.items() if k in changes}, "updated_by": self.me, "updated_at": now}
+        payload = {
+            **{k: v for k, v in fields.items() if k in changes},
+            "updated_by": self.me,
+            "updated_at": now,
+        }
 
         def action() -> set[tuple[str, str]]:
             touched = {(collection, record_id)}
             with self.doc.transaction() as tx:
                 tx.update(collection, record_id, payload)
-                tx.log(collection, record_id, HistoryEntry(record_id, collection, now, self.me,
-                                                           action_name, changes))
+                tx.log(
+                    collection,
+                    record_id,
+                    HistoryEntry(record_id, collection, now, self.me, action_name, changes),
+                )
                 if extra is not None:
                     touched |= extra(tx)
             return touched

@@ -51,15 +51,35 @@ FIELD_ALIASES = {
     "accountability": "accountabilities",
 }
 SETTABLE = {
-    "goal": {"title", "kind", "stream", "owners", "due", "status", "confidence", "metric",
-             "start", "target", "current", "unit", "hypothesis", "next_step"},
+    "goal": {
+        "title",
+        "kind",
+        "stream",
+        "owners",
+        "due",
+        "status",
+        "confidence",
+        "metric",
+        "start",
+        "target",
+        "current",
+        "unit",
+        "hypothesis",
+        "next_step",
+    },
     "commitment": {"title", "by", "to", "goal", "due", "status", "terms"},
-    "agreement": {"title", "accountable", "counterparts", "expectations", "cadence",
-                  "review_on", "status"},
+    "agreement": {
+        "title",
+        "accountable",
+        "counterparts",
+        "expectations",
+        "cadence",
+        "review_on",
+        "status",
+    },
     "stream": {"title", "kind", "purpose", "members"},
     "role": {"title", "purpose", "stream", "holders", "accountabilities"},
 }
-
 
 
 class UseCases(Lookups):
@@ -81,8 +101,13 @@ class UseCases(Lookups):
             member = Member(id=self.me, name=my_name, cert=cert_pem, joined_at=now, **stamp)
             with self.doc.transaction() as tx:
                 tx.create("members", self.me, member.to_dict())
-                tx.log("members", self.me, HistoryEntry(self.me, "members", now, self.me, "joined",
-                                                        {"name": [None, my_name]}))
+                tx.log(
+                    "members",
+                    self.me,
+                    HistoryEntry(
+                        self.me, "members", now, self.me, "joined", {"name": [None, my_name]}
+                    ),
+                )
             self._store_local_changes(before)
             self._sync_read_model(None)
             self._pending.append(BoardChanged(frozenset(), "local", everything=True))
@@ -96,7 +121,9 @@ class UseCases(Lookups):
         if self.doc.read("members", member_id) is not None:
             return
         now = self.now()
-        member = Member(id=member_id, name=name, cert=cert_pem, joined_at=now, invited_by=invited_by)
+        member = Member(
+            id=member_id, name=name, cert=cert_pem, joined_at=now, invited_by=invited_by
+        )
         self._create(member)
 
     @use_case
@@ -106,8 +133,12 @@ class UseCases(Lookups):
         if not member.active:
             raise RuleViolation(f"{member.name} was already removed")
         heads = heads_hex(self.doc.heads())
-        self._update("members", member_id, {"removed_at": self.now(), "removed_by": self.me,
-                                            "removed_heads": heads}, "removed")
+        self._update(
+            "members",
+            member_id,
+            {"removed_at": self.now(), "removed_by": self.me, "removed_heads": heads},
+            "removed",
+        )
 
     @use_case
     def set_team_values(self, values: list[str]) -> None:
@@ -127,17 +158,22 @@ class UseCases(Lookups):
     ) -> str:
         externals = [
             {"name": validate_title(n, "party name"), "relation": rel.value}
-            for rel, names in ((Relation.CUSTOMER, customers), (Relation.SUPPLIER, suppliers),
-                               (Relation.PARTNER, partners))
+            for rel, names in (
+                (Relation.CUSTOMER, customers),
+                (Relation.SUPPLIER, suppliers),
+                (Relation.PARTNER, partners),
+            )
             for n in names
         ]
-        return self._create(Stream(
-            title=validate_title(title),
-            kind=enum_value(Kind, kind, "kind"),
-            purpose=purpose.strip(),
-            members=_unique(self.resolve_member(m) for m in members),
-            externals=externals,
-        ))
+        return self._create(
+            Stream(
+                title=validate_title(title),
+                kind=enum_value(Kind, kind, "kind"),
+                purpose=purpose.strip(),
+                members=_unique(self.resolve_member(m) for m in members),
+                externals=externals,
+            )
+        )
 
     @use_case
     def add_role(
@@ -148,13 +184,15 @@ class UseCases(Lookups):
         accountabilities: Iterable[str] = (),
         purpose: str = "",
     ) -> str:
-        return self._create(Role(
-            title=validate_title(title),
-            stream=self._resolve_stream(stream),
-            holders=_unique(self.resolve_member(m) for m in holders),
-            accountabilities=[a.strip() for a in accountabilities if a.strip()],
-            purpose=purpose.strip(),
-        ))
+        return self._create(
+            Role(
+                title=validate_title(title),
+                stream=self._resolve_stream(stream),
+                holders=_unique(self.resolve_member(m) for m in holders),
+                accountabilities=[a.strip() for a in accountabilities if a.strip()],
+                purpose=purpose.strip(),
+            )
+        )
 
     @use_case
     def add_goal(
@@ -178,21 +216,23 @@ class UseCases(Lookups):
         if target is not None and not metric:
             raise InvalidInput("a target needs a metric (--metric NAME)")
         owner_ids = _unique(self.resolve_member(m) for m in owners) or [self.me]
-        return self._create(Goal(
-            title=validate_title(title),
-            kind=enum_value(Kind, kind, "kind"),
-            stream=self._resolve_stream(stream),
-            owners=owner_ids,
-            due=self.parse_date(due),
-            confidence=validate_confidence(confidence),
-            metric=metric.strip(),
-            target=_number(target),
-            start=_number(start),
-            current=_number(current if current is not None else start),
-            unit=unit.strip(),
-            hypothesis=hypothesis.strip(),
-            next_step=next_step.strip(),
-        ))
+        return self._create(
+            Goal(
+                title=validate_title(title),
+                kind=enum_value(Kind, kind, "kind"),
+                stream=self._resolve_stream(stream),
+                owners=owner_ids,
+                due=self.parse_date(due),
+                confidence=validate_confidence(confidence),
+                metric=metric.strip(),
+                target=_number(target),
+                start=_number(start),
+                current=_number(current if current is not None else start),
+                unit=unit.strip(),
+                hypothesis=hypothesis.strip(),
+                next_step=next_step.strip(),
+            )
+        )
 
     @use_case
     def add_commitment(
@@ -202,15 +242,17 @@ class UseCases(Lookups):
         by_id = self.resolve_member(by)
         if to_kind == "member" and to_value == by_id:
             raise InvalidInput("a commitment is a promise to someone else; --to names yourself")
-        return self._create(Commitment(
-            title=validate_title(title),
-            by=by_id,
-            to=to_value,
-            to_kind=to_kind,
-            goal=self._resolve_goal(goal),
-            due=self.parse_date(due),
-            terms=terms.strip(),
-        ))
+        return self._create(
+            Commitment(
+                title=validate_title(title),
+                by=by_id,
+                to=to_value,
+                to_kind=to_kind,
+                goal=self._resolve_goal(goal),
+                due=self.parse_date(due),
+                terms=terms.strip(),
+            )
+        )
 
     @use_case
     def add_agreement(
@@ -226,18 +268,25 @@ class UseCases(Lookups):
         others = _unique(self.resolve_member(m) for m in counterparts)
         others = [m for m in others if m != accountable_id]
         if not others:
-            raise InvalidInput("an agreement needs at least one counterpart other than the accountable member")
+            raise InvalidInput(
+                "an agreement needs at least one counterpart other than the accountable member"
+            )
         cadence_value = enum_value(Cadence, cadence, "cadence")
-        review = self.parse_date(review_on) if review_on else (
-            self.today() + dt.timedelta(days=Cadence(cadence_value).days)).isoformat()
-        return self._create(Agreement(
-            title=validate_title(title),
-            accountable=accountable_id,
-            counterparts=others,
-            expectations=expectations.strip(),
-            cadence=cadence_value,
-            review_on=review,
-        ))
+        review = (
+            self.parse_date(review_on)
+            if review_on
+            else (self.today() + dt.timedelta(days=Cadence(cadence_value).days)).isoformat()
+        )
+        return self._create(
+            Agreement(
+                title=validate_title(title),
+                accountable=accountable_id,
+                counterparts=others,
+                expectations=expectations.strip(),
+                cadence=cadence_value,
+                review_on=review,
+            )
+        )
 
     # ------------------------------------------------------------------ use cases: changes
     @use_case
@@ -249,7 +298,9 @@ class UseCases(Lookups):
         allowed = SETTABLE.get(record.TYPE, set())
         if name not in allowed:
             options = ", ".join(sorted(allowed)) or "none"
-            raise InvalidInput(f"a {record.TYPE} has no settable field {field!r} (fields: {options})")
+            raise InvalidInput(
+                f"a {record.TYPE} has no settable field {field!r} (fields: {options})"
+            )
         if name == "status":
             self.set_status(record_id, value)
             return
@@ -262,7 +313,9 @@ class UseCases(Lookups):
             try:
                 return int(value)
             except ValueError:
-                raise InvalidInput(f"confidence must be a whole number from 1 to 10, not {value!r}") from None
+                raise InvalidInput(
+                    f"confidence must be a whole number from 1 to 10, not {value!r}"
+                ) from None
         if name in ("start", "target", "current"):
             try:
                 return float(value) if value.strip() else None
@@ -344,7 +397,9 @@ class UseCases(Lookups):
         else:
             nxt = {"active": "under_review", "under_review": "active"}.get(status)
             if status == "draft":
-                raise RuleViolation("a draft agreement becomes active when every party has consented")
+                raise RuleViolation(
+                    "a draft agreement becomes active when every party has consented"
+                )
         if nxt is None:
             raise RuleViolation(f"a {status} {record.TYPE} has no next status")
         self.set_status(record.id, str(nxt))
@@ -385,11 +440,21 @@ class UseCases(Lookups):
         validate_progress(progress)
         validate_confidence(confidence)
         if progress is None and confidence is None and not note.strip() and not learned.strip():
-            raise InvalidInput("a check-in needs at least one of progress, confidence, note or learned")
+            raise InvalidInput(
+                "a check-in needs at least one of progress, confidence, note or learned"
+            )
         now = self.now()
-        checkin = CheckIn(id=new_id(), item=item_id, by=self.me, at=now, progress=progress,
-                          confidence=confidence, note=note.strip(), learned=learned.strip(),
-                          **self._stamp_new())
+        checkin = CheckIn(
+            id=new_id(),
+            item=item_id,
+            by=self.me,
+            at=now,
+            progress=progress,
+            confidence=confidence,
+            note=note.strip(),
+            learned=learned.strip(),
+            **self._stamp_new(),
+        )
         summary: dict[str, list[Any]] = {"check-in": [None, checkin.id]}
         if progress is not None:
             summary["progress"] = [None, progress]
@@ -402,11 +467,19 @@ class UseCases(Lookups):
         def action() -> set[tuple[str, str]]:
             with self.doc.transaction() as tx:
                 tx.create("checkins", checkin.id, checkin.to_dict())
-                tx.log("checkins", checkin.id, HistoryEntry(checkin.id, "checkins", now, self.me,
-                                                            "created", {"item": [None, item_id]}))
+                tx.log(
+                    "checkins",
+                    checkin.id,
+                    HistoryEntry(
+                        checkin.id, "checkins", now, self.me, "created", {"item": [None, item_id]}
+                    ),
+                )
                 tx.update(collection, item_id, item_fields)
-                tx.log(collection, item_id, HistoryEntry(item_id, collection, now, self.me,
-                                                         "checked in", summary))
+                tx.log(
+                    collection,
+                    item_id,
+                    HistoryEntry(item_id, collection, now, self.me, "checked in", summary),
+                )
             return {("checkins", checkin.id), (collection, item_id)}
 
         self._write(action)
@@ -440,10 +513,14 @@ class UseCases(Lookups):
         clean: dict[str, Any] = {}
         for name, entries in lists.items():
             if name not in FOCUS_LISTS:
-                raise InvalidInput(f"unknown focus list {name!r} (one of: {', '.join(FOCUS_LISTS)})")
+                raise InvalidInput(
+                    f"unknown focus list {name!r} (one of: {', '.join(FOCUS_LISTS)})"
+                )
             clean[name] = [
-                {"text": validate_title(e.get("text", ""), f"{name} entry"),
-                 "tradeoff": str(e.get("tradeoff", "")).strip()}
+                {
+                    "text": validate_title(e.get("text", ""), f"{name} entry"),
+                    "tradeoff": str(e.get("tradeoff", "")).strip(),
+                }
                 for e in entries
             ]
         if self.doc.read("focus", self.me) is None:
@@ -455,7 +532,9 @@ class UseCases(Lookups):
     def add_focus(self, list_name: str, text: str, tradeoff: str = "", member: str = "me") -> None:
         current = self.focus(member)
         if list_name not in FOCUS_LISTS:
-            raise InvalidInput(f"unknown focus list {list_name!r} (one of: {', '.join(FOCUS_LISTS)})")
+            raise InvalidInput(
+                f"unknown focus list {list_name!r} (one of: {', '.join(FOCUS_LISTS)})"
+            )
         entries = list(getattr(current, list_name)) + [{"text": text, "tradeoff": tradeoff}]
         self.set_focus({list_name: entries}, member)
 
@@ -463,12 +542,13 @@ class UseCases(Lookups):
     def remove_focus(self, list_name: str, text: str, member: str = "me") -> None:
         current = self.focus(member)
         if list_name not in FOCUS_LISTS:
-            raise InvalidInput(f"unknown focus list {list_name!r} (one of: {', '.join(FOCUS_LISTS)})")
+            raise InvalidInput(
+                f"unknown focus list {list_name!r} (one of: {', '.join(FOCUS_LISTS)})"
+            )
         entries = [e for e in getattr(current, list_name) if e.get("text") != text]
         if len(entries) == len(getattr(current, list_name)):
             raise NotFound(f"no {list_name} entry {text!r}")
         self.set_focus({list_name: entries}, member)
-
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -78,7 +78,9 @@ class Store:
             with self.write():
                 self._migrate(tables)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: the database is damaged or unreadable ({exc})") from None
+            raise StoreError(
+                f"{self.path}: the database is damaged or unreadable ({exc})"
+            ) from None
 
     def close(self) -> None:
         self.conn.close()
@@ -185,7 +187,10 @@ class Store:
         cur = self.conn.executemany(
             "INSERT OR IGNORE INTO changes(hash, actor, author, bytes, signature, stored_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(hash_, actor, author, data, signature, now) for hash_, actor, author, data, signature in rows],
+            [
+                (hash_, actor, author, data, signature, now)
+                for hash_, actor, author, data, signature in rows
+            ],
         )
         return max(cur.rowcount, 0)
 
@@ -281,7 +286,9 @@ class Store:
         for i in range(0, len(gone), 500):
             chunk = gone[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            self.conn.execute(f"DELETE FROM [{table}] WHERE [{key}] IN ({marks}){where}", chunk + extra)
+            self.conn.execute(
+                f"DELETE FROM [{table}] WHERE [{key}] IN ({marks}){where}", chunk + extra
+            )
         if rows and columns is not None:
             names = ", ".join(f"[{c}]" for c in columns)
             marks = ", ".join("?" * len(columns))
@@ -319,8 +326,12 @@ def _check_readable(path: Path) -> None:
         with read_only(path) as conn:  # leaves no -wal / -shm behind, even when refusing
             check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
             if check != "ok":
-                raise StoreError(f"{path}: the database is damaged ({check}); restore it from a backup or a teammate's copy")
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                raise StoreError(
+                    f"{path}: the database is damaged ({check}); restore it from a backup or a teammate's copy"
+                )
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
             if "meta" not in tables or "changes" not in tables:
                 raise StoreError(f"{path}: not a teamboard database")
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()

@@ -45,8 +45,14 @@ class BackgroundSync:
     ) -> None:
         self.ws = ws
         self.on_event = on_event
-        self.node = SyncNode(ws.service, ws.identity, interfaces=interfaces, port=port,
-                             discovery=discovery, peers=peers)
+        self.node = SyncNode(
+            ws.service,
+            ws.identity,
+            interfaces=interfaces,
+            port=port,
+            discovery=discovery,
+            peers=peers,
+        )
         self.node.on_event = self._relay
         self.error = ""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -100,8 +106,12 @@ class BackgroundSync:
     def peers(self) -> list[PeerState]:
         """The peers connected right now (a snapshot, safe from any thread)."""
         return [
-            PeerState(self.node.member_name_for(link.fingerprint), link.address,
-                      link.synced.is_set(), link.stats.changes_in)
+            PeerState(
+                self.node.member_name_for(link.fingerprint),
+                link.address,
+                link.synced.is_set(),
+                link.stats.changes_in,
+            )
             for link in list(self.node.links.values())
         ]
 

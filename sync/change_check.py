@@ -118,7 +118,11 @@ class ChangeLedger:
             if start <= reached or end < start - 1:
                 return f"change {name} numbers its operations inside its dependencies'"
             # (the usual case: the author's previous change is a direct dependency)
-            if previous and previous not in dep_hashes and not _descends(dep_hashes, previous, info):
+            if (
+                previous
+                and previous not in dep_hashes
+                and not _descends(dep_hashes, previous, info)
+            ):
                 return f"change {name} does not follow its author's previous change"
             last[actor] = (number, digest)
             new[digest] = (start, end, dep_hashes)

@@ -163,7 +163,9 @@ class Identity:
 
 def _self_signed(key: Ed25519PrivateKey) -> str:
     """A certificate valid from a day ago for 20 years (laptop clocks drift)."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "teamboard " + member_id_for(key.public_key()))])
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, "teamboard " + member_id_for(key.public_key()))]
+    )
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()

@@ -151,8 +151,13 @@ class SyncNode:
             self.port = await self.server.start(host, self.port)
             log.info("listening on %s:%d", host or "*", self.port)
         if self.use_discovery and self.listen:
-            self.discovery = Discovery(self.team_id, self.identity.fingerprint, self.port,
-                                       interfaces=self.interfaces, on_found=self._on_found)
+            self.discovery = Discovery(
+                self.team_id,
+                self.identity.fingerprint,
+                self.port,
+                interfaces=self.interfaces,
+                on_found=self._on_found,
+            )
             await self.discovery.start()
         for host, port in self.static_peers:
             self._spawn(self._keep_connected(host, port))
@@ -194,7 +199,9 @@ class SyncNode:
     def _member_fingerprints(self) -> set[str]:
         import ssl
 
-        return {fingerprint(ssl.PEM_cert_to_DER_cert(c.strip() + "\n")) for c in self._member_certs()}
+        return {
+            fingerprint(ssl.PEM_cert_to_DER_cert(c.strip() + "\n")) for c in self._member_certs()
+        }
 
     async def refresh_trust(self) -> None:
         """Rebuild the trust store from the member list; drop removed members' links."""
@@ -212,7 +219,10 @@ class SyncNode:
         import ssl
 
         for m in self.service.members(include_removed=True):
-            if m.cert and fingerprint(ssl.PEM_cert_to_DER_cert(m.cert.strip() + "\n")) == peer_fingerprint:
+            if (
+                m.cert
+                and fingerprint(ssl.PEM_cert_to_DER_cert(m.cert.strip() + "\n")) == peer_fingerprint
+            ):
                 return m.name
         return peer_fingerprint[:12]
 
@@ -240,7 +250,9 @@ class SyncNode:
             try:
                 self.service.refresh()
                 quiet = asyncio.get_running_loop().time() - self._last_received
-                if quiet >= COMPACT_WHEN_QUIET and all(k.synced.is_set() for k in self.links.values()):
+                if quiet >= COMPACT_WHEN_QUIET and all(
+                    k.synced.is_set() for k in self.links.values()
+                ):
                     self.service.compact_if_due()  # received changes are compacted here
             except Exception:  # a busy or failing database must not stop syncing
                 log.exception("could not read the home for new edits")
@@ -330,8 +342,12 @@ class SyncNode:
                 if session.synced and not link.synced.is_set():
                     link.synced.set()
                     self.last_sync = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-                    self.service.store.upsert_peer(link.fingerprint, address=address if outbound else "",
-                                                   last_seen=self.last_sync, last_sync=self.last_sync)
+                    self.service.store.upsert_peer(
+                        link.fingerprint,
+                        address=address if outbound else "",
+                        last_seen=self.last_sync,
+                        last_sync=self.last_sync,
+                    )
                     log.info("in sync with %s", self.member_name_for(link.fingerprint))
                     self._announce()
                 if isinstance(frames[-1], Bye):
@@ -340,7 +356,9 @@ class SyncNode:
             log.info("connection with %s ended: %s", address, exc.reason)
         except ProtocolError as exc:
             log.warning("closing connection with %s: %s", address, exc)
-            self._problem(f"closed the connection with {self.member_name_for(link.fingerprint)}: {exc}")
+            self._problem(
+                f"closed the connection with {self.member_name_for(link.fingerprint)}: {exc}"
+            )
             await conn.close(f"protocol error: {exc}")
         except (TransportError, OSError, asyncio.IncompleteReadError) as exc:
             log.info("connection with %s lost: %s", address, exc or type(exc).__name__)
@@ -411,6 +429,7 @@ class SyncNode:
     # ------------------------------------------------------------------ one round
     async def sync_round(self, peers: Iterable[tuple[str, int]], timeout: float) -> list[Link]:
         """Connect to each peer, exchange until both are quiet, then hang up."""
+
         async def one(host: str, port: int) -> Link | None:
             try:
                 conn = await connect(host, port, self.trust, limits=self.limits)

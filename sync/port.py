@@ -148,7 +148,9 @@ class ServicePort:
         finally:
             self._keep_waiting(claims, stored)
 
-    def _keep_waiting(self, claims: dict[str, tuple[str, bytes]], used: dict[str, tuple[str, bytes]]) -> None:
+    def _keep_waiting(
+        self, claims: dict[str, tuple[str, bytes]], used: dict[str, tuple[str, bytes]]
+    ) -> None:
         """Remember the signatures of changes that did not go in (yet), a bounded number."""
         waiting = {h: claim for h, claim in claims.items() if h not in used}
         if len(waiting) > WAITING_SIGNATURES:

@@ -72,15 +72,23 @@ async def run_invite(
 
     async def on_joined(joiner: Joiner) -> None:
         member_id = member_id_for(public_key_from_cert_pem(joiner.cert_pem))
-        await asyncio.to_thread(service.add_member, member_id, joiner.name, joiner.cert_pem, service.me)
+        await asyncio.to_thread(
+            service.add_member, member_id, joiner.name, joiner.cert_pem, service.me
+        )
         await node.refresh_trust()
         joined_fp.append(joiner.fingerprint)
         log.info("%s joined the team", joiner.name)
 
     payload = json.dumps({"team": team.id, "sync_port": node.port}).encode()
     expires_at = dt.datetime.now(dt.UTC) + expires
-    host = InviteHost(code, expires_at, cert_pem=ws.identity.cert_pem, team_id=team.id,
-                      payload=payload, on_joined=on_joined)
+    host = InviteHost(
+        code,
+        expires_at,
+        cert_pem=ws.identity.cert_pem,
+        team_id=team.id,
+        payload=payload,
+        on_joined=on_joined,
+    )
     bind = interfaces[0] if len(interfaces) == 1 else ""
     bound = await host.start(bind, invite_port)
     beacon = None
@@ -124,8 +132,9 @@ async def find_invite(number: int, interfaces: Sequence[str], timeout: float) ->
         if not found.done():
             found.set_result(peer)
 
-    browser = Discovery(invite_tag(number), "joiner", 0, interfaces=interfaces,
-                        on_found=on_found, advertise=False)
+    browser = Discovery(
+        invite_tag(number), "joiner", 0, interfaces=interfaces, on_found=on_found, advertise=False
+    )
     await browser.start()
     try:
         peer = await asyncio.wait_for(found, timeout)
@@ -162,15 +171,23 @@ async def run_join(
             team_id, sync_port = str(info["team"]), int(info["sync_port"])
         except (ValueError, KeyError, TypeError):
             raise TeamError("the inviter sent unusable team details; ask for a new code") from None
-        node = SyncNode(ws.service, ws.identity, listen=False, discovery=False,
-                        extra_trust=[result.cert_pem], team_id=team_id)
+        node = SyncNode(
+            ws.service,
+            ws.identity,
+            listen=False,
+            discovery=False,
+            extra_trust=[result.cert_pem],
+            team_id=team_id,
+        )
         await node.start()
         try:
             links = await node.sync_round([(host, sync_port)], JOIN_SYNC_TIMEOUT)
         finally:
             await node.stop()
         if not links or not ws.service.doc.initialized:
-            raise TeamError("the invite worked but the board could not be fetched; try `teamboard sync`")
+            raise TeamError(
+                "the invite worked but the board could not be fetched; try `teamboard sync`"
+            )
         if ws.service.member("me").name != name:
             raise RuleViolation("the board does not list you as a member yet; try `teamboard sync`")
         ws.store.upsert_peer(result.fingerprint, address=f"{host}:{sync_port}")

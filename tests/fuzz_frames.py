@@ -391,7 +391,9 @@ def rewrite_change(
     old_start, at = read_uleb(body, at)
     new_deps = old_deps if deps is None else deps
     head = (
-        encode_uleb(len(new_deps)) + b"".join(new_deps) + body[count * 32 + len(encode_uleb(count)) : actor_end]
+        encode_uleb(len(new_deps))
+        + b"".join(new_deps)
+        + body[count * 32 + len(encode_uleb(count)) : actor_end]
     )
     head += encode_uleb(old_seq if seq is None else seq) + encode_uleb(
         old_start if start_op is None else start_op

@@ -61,7 +61,9 @@ def goal_ids(run: Cli) -> set[str]:
 def home_files(home: Path) -> dict[str, str]:
     """The bytes of every file in the home, except what SQLite keeps for its readers: the
     shared-memory index and an empty write-ahead log."""
-    files = {p.name: digest(p) for p in home.iterdir() if p.is_file() and not p.name.endswith("-shm")}
+    files = {
+        p.name: digest(p) for p in home.iterdir() if p.is_file() and not p.name.endswith("-shm")
+    }
     if files.get("board.db-wal") == hashlib.sha256(b"").hexdigest():
         del files["board.db-wal"]
     return files
@@ -70,7 +72,9 @@ def home_files(home: Path) -> dict[str, str]:
 def refused(run: Cli, args: list[str], code: int, message: str) -> None:
     result = run(*args, code=code)
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("teamboard: error: ") and message in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("teamboard: error: ") and message in lines[0], (
+        result.stderr
+    )
 
 
 @pytest.fixture
@@ -79,7 +83,8 @@ def goals(run: Cli) -> list[str]:
 
 
 def test_a_backup_is_a_checked_copy_and_is_not_overwritten_without_force(
-        run: Cli, goals: list[str], tmp_path: Path) -> None:
+    run: Cli, goals: list[str], tmp_path: Path
+) -> None:
     copy = tmp_path / "monday.teamboard"
     out = run("backup", str(copy)).stdout
     assert out.startswith("backed up team 'Orbit' (") and str(copy) in out
@@ -96,12 +101,14 @@ def test_a_backup_is_a_checked_copy_and_is_not_overwritten_without_force(
 
 
 def test_a_backup_while_another_process_writes_is_consistent(run: Cli, tmp_path: Path) -> None:
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(run.home)], stdout=subprocess.PIPE,
-                              text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(run.home)], stdout=subprocess.PIPE, text=True
+    )
     reported: list[str] = []
     assert writer.stdout is not None
-    reader = threading.Thread(target=lambda: reported.extend(line.strip() for line in writer.stdout),
-                              daemon=True)  # type: ignore[union-attr]
+    reader = threading.Thread(
+        target=lambda: reported.extend(line.strip() for line in writer.stdout), daemon=True
+    )  # type: ignore[union-attr]
     reader.start()
     try:
         for n in range(3):
@@ -125,7 +132,8 @@ def test_a_backup_while_another_process_writes_is_consistent(run: Cli, tmp_path:
 
 
 def test_restore_brings_back_a_damaged_board_and_keeps_the_damaged_file(
-        run: Cli, goals: list[str], tmp_path: Path) -> None:
+    run: Cli, goals: list[str], tmp_path: Path
+) -> None:
     copy = tmp_path / "backup.db"
     run("backup", str(copy))
     identity = digest(run.home / "identity.key"), digest(run.home / "identity.crt")
@@ -144,7 +152,8 @@ def test_restore_brings_back_a_damaged_board_and_keeps_the_damaged_file(
 
 
 def test_restoring_an_older_backup_merges_what_was_made_since(
-        run: Cli, goals: list[str], tmp_path: Path) -> None:
+    run: Cli, goals: list[str], tmp_path: Path
+) -> None:
     copy = tmp_path / "backup.db"
     run("backup", str(copy))
     later = run("add", "goal", "made after the backup").stdout.strip()
@@ -156,7 +165,8 @@ def test_restoring_an_older_backup_merges_what_was_made_since(
 
 
 def test_a_hostile_backup_cannot_run_its_own_sql_during_the_restore(
-        run: Cli, goals: list[str], tmp_path: Path) -> None:
+    run: Cli, goals: list[str], tmp_path: Path
+) -> None:
     copy = tmp_path / "backup.db"
     run("backup", str(copy))
     conn = sqlite3.connect(copy)  # someone slipped a trigger into the file
@@ -172,7 +182,8 @@ def test_a_hostile_backup_cannot_run_its_own_sql_during_the_restore(
 
 
 def test_restore_replace_leaves_out_what_was_made_since_and_says_where_it_is(
-        run: Cli, goals: list[str], tmp_path: Path) -> None:
+    run: Cli, goals: list[str], tmp_path: Path
+) -> None:
     copy = tmp_path / "backup.db"
     run("backup", str(copy))
     later = run("add", "goal", "made after the backup").stdout.strip()
@@ -184,7 +195,9 @@ def test_restore_replace_leaves_out_what_was_made_since_and_says_where_it_is(
     assert later in goals_in(kept)
 
 
-def test_restore_into_a_home_that_lost_its_database(run: Cli, goals: list[str], tmp_path: Path) -> None:
+def test_restore_into_a_home_that_lost_its_database(
+    run: Cli, goals: list[str], tmp_path: Path
+) -> None:
     copy = tmp_path / "backup.db"
     run("backup", str(copy))
     (run.home / "board.db").unlink()
@@ -224,9 +237,12 @@ def newer_backup(tmp_path: Path, run: Cli) -> Path:
     return path
 
 
-@pytest.mark.parametrize("case", ["garbage", "truncated", "newer", "other team", "directory", "absent"])
+@pytest.mark.parametrize(
+    "case", ["garbage", "truncated", "newer", "other team", "directory", "absent"]
+)
 def test_restore_refuses_what_is_not_a_backup_of_this_board_and_changes_nothing(
-        run: Cli, goals: list[str], tmp_path: Path, case: str) -> None:
+    run: Cli, goals: list[str], tmp_path: Path, case: str
+) -> None:
     source, code, message = {
         "garbage": (lambda: garbage(tmp_path), 2, "not a teamboard database (not an SQLite file)"),
         "truncated": (lambda: truncated_backup(tmp_path, run), 2, "cannot be restored"),
@@ -245,7 +261,9 @@ def test_restore_refuses_what_is_not_a_backup_of_this_board_and_changes_nothing(
     assert goal_ids(run) == set(goals)
 
 
-def test_restore_refuses_a_board_that_does_not_list_you(run: Cli, goals: list[str], tmp_path: Path) -> None:
+def test_restore_refuses_a_board_that_does_not_list_you(
+    run: Cli, goals: list[str], tmp_path: Path
+) -> None:
     other = other_team_backup(tmp_path)
     (run.home / "board.db").rename(tmp_path / "aside.db")
     refused(run, ["restore", str(other)], 1, "does not list you")
@@ -253,14 +271,24 @@ def test_restore_refuses_a_board_that_does_not_list_you(run: Cli, goals: list[st
 
 
 def test_restore_refuses_while_another_process_has_the_board_open(
-        run: Cli, goals: list[str], tmp_path: Path) -> None:
+    run: Cli, goals: list[str], tmp_path: Path
+) -> None:
     copy = tmp_path / "backup.db"
     run("backup", str(copy))
     holder = subprocess.Popen(
-        [sys.executable, "-c", ("import sys, time; from board.workspace import Workspace; "
-                                "ws = Workspace.open(sys.argv[1]); print('open', flush=True); "
-                                "time.sleep(120)"), str(run.home)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from board.workspace import Workspace; "
+                "ws = Workspace.open(sys.argv[1]); print('open', flush=True); "
+                "time.sleep(120)"
+            ),
+            str(run.home),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
         before = digest(run.home / "board.db")
@@ -296,8 +324,11 @@ def test_a_restore_killed_at_any_point_leaves_the_old_board_or_the_new_one(tmp_p
         home = tmp_path / "home"
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(pristine, home)
-        proc = subprocess.Popen([EXE, "--home", str(home), "restore", str(copy), "--replace"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [EXE, "--home", str(home), "restore", str(copy), "--replace"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.2, 1.6))
         proc.kill()
         proc.wait()

@@ -54,8 +54,9 @@ def board(run: Cli) -> dict[str, str]:
         ids["ben"] = ident.member_id
         zoe = Identity.generate()
         ws.service.add_member(zoe.member_id, "Zoe", zoe.cert_pem, ws.service.me)
-        ids["agreement"] = ws.service.add_agreement("Handover", counterparts=["Ben", "Zoe"],
-                                                    accountable="Ben")
+        ids["agreement"] = ws.service.add_agreement(
+            "Handover", counterparts=["Ben", "Zoe"], accountable="Ben"
+        )
     return ids
 
 
@@ -76,15 +77,25 @@ def test_ambiguous_prefix(run: Cli, board: dict[str, str]) -> None:
 
 
 def test_invalid_status_transition(run: Cli, board: dict[str, str]) -> None:
-    assert_refused(run, ["set", board["commitment"], "status", "done"], 1,
-                   "a proposed commitment cannot become done")
-    assert_refused(run, ["set", board["commitment"], "status", "bogus"], 2, "unknown commitment status")
+    assert_refused(
+        run,
+        ["set", board["commitment"], "status", "done"],
+        1,
+        "a proposed commitment cannot become done",
+    )
+    assert_refused(
+        run, ["set", board["commitment"], "status", "bogus"], 2, "unknown commitment status"
+    )
 
 
 def test_confidence_out_of_range(run: Cli, board: dict[str, str]) -> None:
     assert_refused(run, ["add", "goal", "x", "--confidence", "11"], 2, "11 is not in the range")
-    assert_refused(run, ["set", board["goal"], "confidence", "11"], 2,
-                   "confidence must be a whole number from 1 to 10")
+    assert_refused(
+        run,
+        ["set", board["goal"], "confidence", "11"],
+        2,
+        "confidence must be a whole number from 1 to 10",
+    )
     assert_refused(run, ["checkin", board["goal"], "--confidence", "0"], 2, "0 is not in the range")
 
 
@@ -94,7 +105,9 @@ def test_bad_date(run: Cli, board: dict[str, str]) -> None:
 
 
 def test_consent_by_a_non_party(run: Cli, board: dict[str, str]) -> None:
-    assert_refused(run, ["consent", board["agreement"]], 1, "only the parties to this agreement can consent")
+    assert_refused(
+        run, ["consent", board["agreement"]], 1, "only the parties to this agreement can consent"
+    )
 
 
 def test_editing_someone_elses_focus(run: Cli, board: dict[str, str]) -> None:
@@ -104,13 +117,18 @@ def test_editing_someone_elses_focus(run: Cli, board: dict[str, str]) -> None:
 def test_usage_errors(run: Cli, board: dict[str, str]) -> None:
     assert_refused(run, ["frobnicate"], 2, "No such command 'frobnicate'")
     assert_refused(run, ["add", "commitment", "x"], 2, "Missing option '--to'")
-    assert_refused(run, ["set", board["goal"], "colour", "red"], 2, "a goal has no settable field 'colour'")
+    assert_refused(
+        run, ["set", board["goal"], "colour", "red"], 2, "a goal has no settable field 'colour'"
+    )
     assert_refused(run, ["add", "goal", "   "], 2, "the title must not be empty")
 
 
 def test_no_board_in_home(tmp_path: Path) -> None:
     result = Cli(tmp_path / "empty")("list", code=1)
-    assert result.stderr.startswith("teamboard: error: no board in") and "teamboard init" in result.stderr
+    assert (
+        result.stderr.startswith("teamboard: error: no board in")
+        and "teamboard init" in result.stderr
+    )
 
 
 def test_damaged_database_is_refused_and_untouched(run: Cli, board: dict[str, str]) -> None:
@@ -150,7 +168,9 @@ def test_truncated_database_is_refused_and_untouched(run: Cli, board: dict[str, 
 def test_database_from_a_newer_schema_is_refused_and_untouched(run: Cli) -> None:
     db = run.home / "board.db"
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(STORE_SCHEMA + 1),))
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(STORE_SCHEMA + 1),)
+        )
         conn.commit()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = file_digest(db)

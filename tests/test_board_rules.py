@@ -31,10 +31,26 @@ def test_every_record_is_stamped_with_author_and_time(ws: Workspace) -> None:
 def test_goals_and_streams_have_a_kind_and_goals_a_measure_and_confidence(ws: Workspace) -> None:
     s = ws.service
     stream = s.get(s.add_stream("Onboarding", kind="change"))
-    goal = s.get(s.add_goal("Faster sign-up", kind="change", stream="Onboarding", metric="minutes",
-                            start=12, target=5, unit="min", confidence=6))
+    goal = s.get(
+        s.add_goal(
+            "Faster sign-up",
+            kind="change",
+            stream="Onboarding",
+            metric="minutes",
+            start=12,
+            target=5,
+            unit="min",
+            confidence=6,
+        )
+    )
     assert stream.kind == "change" and goal.kind == "change"
-    assert (goal.metric, goal.start, goal.target, goal.current, goal.unit) == ("minutes", 12, 5, 12, "min")
+    assert (goal.metric, goal.start, goal.target, goal.current, goal.unit) == (
+        "minutes",
+        12,
+        5,
+        12,
+        "min",
+    )
     assert goal.confidence == 6 and goal.stream == stream.id
     with pytest.raises(InvalidInput, match="kind must be one of routine, change"):
         s.add_goal("x", kind="project")
@@ -54,7 +70,9 @@ def test_commitment_happy_path_and_refused_transitions(ws: Workspace) -> None:
     with pytest.raises(RuleViolation, match="a done commitment cannot become proposed"):
         s.set_status(c, "proposed")
     other = s.add_commitment("Call the supplier", to="PayBridge")
-    with pytest.raises(RuleViolation, match=r"cannot become done \(allowed next: accepted, declined"):
+    with pytest.raises(
+        RuleViolation, match=r"cannot become done \(allowed next: accepted, declined"
+    ):
         s.set_status(other, "done")
     with pytest.raises(InvalidInput, match="unknown commitment status 'finished'"):
         s.set_status(other, "finished")
@@ -99,7 +117,9 @@ def test_consent_by_a_non_party_is_refused(ws: Workspace) -> None:
     add_member(ws, "Ben")
     zoe = add_member(ws, "Zoe")
     a = s.add_agreement("Reviews", counterparts=["Ben"])
-    with pytest.raises(RuleViolation, match=r"only the parties to this agreement can consent \(Ana, Ben\)"):
+    with pytest.raises(
+        RuleViolation, match=r"only the parties to this agreement can consent \(Ana, Ben\)"
+    ):
         zoe.consent(a)
     assert s.get(a).consents == {}
 
@@ -122,7 +142,12 @@ def test_checkin_records_progress_confidence_note_and_learning(ws: Workspace) ->
     c = s.checkin(g, progress=40, confidence=5, note="halfway", learned="alerts are noisy")
     [checkin] = s.checkins_for(g)
     assert (checkin.id, checkin.progress, checkin.confidence, checkin.note, checkin.learned) == (
-        c, 40, 5, "halfway", "alerts are noisy")
+        c,
+        40,
+        5,
+        "halfway",
+        "alerts are noisy",
+    )
     assert s.get(g).confidence == 5  # a goal carries its latest confidence
     with pytest.raises(InvalidInput, match="progress must be a percentage"):
         s.checkin(g, progress=140)
@@ -209,8 +234,12 @@ def test_a_remote_edit_is_attributed_to_the_records_it_touched(ws: Workspace, tm
         s.add_goal(f"goal {i}")
     goal = s.add_goal("Uptime", metric="uptime", target=99.9)
     ben_ident = Identity.generate()
-    copy = BoardService.open(Store(tmp_path / "copy.db", readmodel.tables()), ben_ident.actor,
-                             ben_ident.member_id, ben_ident.sign)
+    copy = BoardService.open(
+        Store(tmp_path / "copy.db", readmodel.tables()),
+        ben_ident.actor,
+        ben_ident.member_id,
+        ben_ident.sign,
+    )
     copy.apply_remote([(c.bytes, "", b"") for c in s.doc.changes_since([])])
     events = []
     copy.subscribe(events.append)

@@ -20,19 +20,51 @@ def test_init_whoami_and_json_contract(run: Cli) -> None:
 
 
 def test_add_list_show_set_history(run: Cli) -> None:
-    stream = run("add", "stream", "Platform", "--kind", "change", "--customer", "Acme").stdout.strip()
-    goal = run("add", "goal", "Uptime", "--stream", "Platform", "--metric", "uptime", "--target",
-               "99.9", "--unit", "%", "--confidence", "7").stdout.strip()
-    commitment = json.loads(run("add", "commitment", "Fix alerts", "--to", "Acme", "--goal", goal[:4],
-                                "--due", "2030-01-31", "--json").stdout)
+    stream = run(
+        "add", "stream", "Platform", "--kind", "change", "--customer", "Acme"
+    ).stdout.strip()
+    goal = run(
+        "add",
+        "goal",
+        "Uptime",
+        "--stream",
+        "Platform",
+        "--metric",
+        "uptime",
+        "--target",
+        "99.9",
+        "--unit",
+        "%",
+        "--confidence",
+        "7",
+    ).stdout.strip()
+    commitment = json.loads(
+        run(
+            "add",
+            "commitment",
+            "Fix alerts",
+            "--to",
+            "Acme",
+            "--goal",
+            goal[:4],
+            "--due",
+            "2030-01-31",
+            "--json",
+        ).stdout
+    )
     assert commitment["type"] == "commitment" and commitment["status"] == "proposed"
     assert commitment["to"] == "Acme" and commitment["to_kind"] == "external"
     assert commitment["goal"] == goal and commitment["due"] == "2030-01-31"
 
     listed = json.loads(run("list", "--json").stdout)
-    assert {(r["type"], r["id"]) for r in listed} == {("goal", goal), ("commitment", commitment["id"])}
+    assert {(r["type"], r["id"]) for r in listed} == {
+        ("goal", goal),
+        ("commitment", commitment["id"]),
+    }
     streams = json.loads(run("list", "streams", "--json").stdout)
-    assert streams[0]["id"] == stream and streams[0]["externals"] == [{"name": "Acme", "relation": "customer"}]
+    assert streams[0]["id"] == stream and streams[0]["externals"] == [
+        {"name": "Acme", "relation": "customer"}
+    ]
 
     run("set", commitment["id"][:5], "status", "accepted")
     run("set", commitment["id"], "title", "Fix the alerts")
@@ -45,21 +77,44 @@ def test_add_list_show_set_history(run: Cli) -> None:
     history = json.loads(run("history", commitment["id"], "--json").stdout)
     assert history[-1]["changes"] == {"title": ["Fix alerts", "Fix the alerts"]}
     assert "Fix the alerts" in run("history").stdout
-    assert json.loads(run("list", "commitments", "--status", "accepted", "--json").stdout)[0]["id"] == commitment["id"]
+    assert (
+        json.loads(run("list", "commitments", "--status", "accepted", "--json").stdout)[0]["id"]
+        == commitment["id"]
+    )
     assert json.loads(run("list", "commitments", "--status", "done", "--json").stdout) == []
 
 
 def test_agreement_consent_and_checkin(run: Cli) -> None:
     goal = run("add", "goal", "Uptime").stdout.strip()
-    out = run("checkin", goal, "--progress", "40", "--confidence", "6", "--note", "halfway",
-              "--learned", "alerts are noisy").stdout.strip()
+    out = run(
+        "checkin",
+        goal,
+        "--progress",
+        "40",
+        "--confidence",
+        "6",
+        "--note",
+        "halfway",
+        "--learned",
+        "alerts are noisy",
+    ).stdout.strip()
     shown = json.loads(run("show", goal, "--json").stdout)
-    assert shown["checkins"][0]["id"] == out and shown["checkins"][0]["learned"] == "alerts are noisy"
+    assert (
+        shown["checkins"][0]["id"] == out and shown["checkins"][0]["learned"] == "alerts are noisy"
+    )
     assert shown["confidence"] == 6
 
 
 def test_focus_archive_restore_export(run: Cli, tmp_path: Path) -> None:
-    run("focus", "--focus", "Ship sync", "--tradeoff", "fewer meetings", "--avoid", "Weekend deploys")
+    run(
+        "focus",
+        "--focus",
+        "Ship sync",
+        "--tradeoff",
+        "fewer meetings",
+        "--avoid",
+        "Weekend deploys",
+    )
     focus = json.loads(run("focus", "--json").stdout)
     assert focus["focus"] == [{"text": "Ship sync", "tradeoff": "fewer meetings"}]
     assert focus["avoid"] == [{"text": "Weekend deploys", "tradeoff": "fewer meetings"}]
@@ -89,11 +144,13 @@ def test_member_list(run: Cli) -> None:
 
 def test_every_command_has_help() -> None:
     """Every command and subcommand explains itself (copied from sqlite-utils' habit)."""
+
     def walk(group, path):  # type: ignore[no-untyped-def]
         for name, command in group.commands.items():
             assert command.help or command.short_help, f"{path} {name} has no help text"
             if hasattr(command, "commands"):
                 walk(command, f"{path} {name}")
+
     walk(cli, "teamboard")
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     for name in cli.commands:
@@ -104,13 +161,26 @@ def test_the_installed_console_script_runs(tmp_path: Path) -> None:
     """The real entry point in a subprocess: init, add, and a fresh process sees the edit."""
     exe = Path(sys.executable).with_name("teamboard")
     env = {**os.environ, "TEAMBOARD_HOME": str(tmp_path / "h")}
-    subprocess.run([exe, "init", "--team", "T", "--name", "Ana"], env=env, check=True, capture_output=True)
-    new_id = subprocess.run([exe, "add", "goal", "From a subprocess"], env=env, check=True,
-                            capture_output=True, text=True).stdout.strip()
-    shown = subprocess.run([exe, "show", new_id, "--json"], env=env, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [exe, "init", "--team", "T", "--name", "Ana"], env=env, check=True, capture_output=True
+    )
+    new_id = subprocess.run(
+        [exe, "add", "goal", "From a subprocess"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    shown = subprocess.run(
+        [exe, "show", new_id, "--json"], env=env, check=True, capture_output=True, text=True
+    )
     assert json.loads(shown.stdout)["title"] == "From a subprocess"
-    bad = subprocess.run([exe, "show", "zzzzzz"], env=env, capture_output=True, text=True, check=False)
-    assert bad.returncode == 2 and bad.stderr.strip() == "teamboard: error: no item with id 'zzzzzz'"
+    bad = subprocess.run(
+        [exe, "show", "zzzzzz"], env=env, capture_output=True, text=True, check=False
+    )
+    assert (
+        bad.returncode == 2 and bad.stderr.strip() == "teamboard: error: no item with id 'zzzzzz'"
+    )
     assert "Traceback" not in bad.stderr
 
 

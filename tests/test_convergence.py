@@ -42,19 +42,34 @@ def random_op(svc: BoardService, rng: random.Random) -> None:
     choice = rng.randrange(9)
     try:
         if choice == 0 or not goals:
-            svc.add_goal(f"goal {rng.randrange(1000)}", kind=rng.choice(["routine", "change"]),
-                         stream="Ops", confidence=rng.randint(1, 10))
+            svc.add_goal(
+                f"goal {rng.randrange(1000)}",
+                kind=rng.choice(["routine", "change"]),
+                stream="Ops",
+                confidence=rng.randint(1, 10),
+            )
         elif choice == 1 or not commitments:
-            svc.add_commitment(f"promise {rng.randrange(1000)}", to=rng.choice(others + ["Acme"]),
-                               goal=rng.choice(goals))
+            svc.add_commitment(
+                f"promise {rng.randrange(1000)}",
+                to=rng.choice(others + ["Acme"]),
+                goal=rng.choice(goals),
+            )
         elif choice == 2:
-            svc.set_status(rng.choice(commitments), rng.choice(
-                ["accepted", "in_progress", "done", "declined", "renegotiated", "dropped"]))
+            svc.set_status(
+                rng.choice(commitments),
+                rng.choice(
+                    ["accepted", "in_progress", "done", "declined", "renegotiated", "dropped"]
+                ),
+            )
         elif choice == 3:
             svc.edit(rng.choice(goals + commitments), title=f"renamed {rng.randrange(1000)}")
         elif choice == 4:
-            svc.checkin(rng.choice(goals), progress=rng.randint(0, 100), confidence=rng.randint(1, 10),
-                        learned=f"lesson {rng.randrange(100)}")
+            svc.checkin(
+                rng.choice(goals),
+                progress=rng.randint(0, 100),
+                confidence=rng.randint(1, 10),
+                learned=f"lesson {rng.randrange(100)}",
+            )
         elif choice == 5:
             item = rng.choice(goals + commitments)
             (svc.restore if svc.get(item).archived else svc.archive)(item)
@@ -63,7 +78,9 @@ def random_op(svc: BoardService, rng: random.Random) -> None:
         elif choice == 7:
             svc.consent(rng.choice(agreements))
         else:
-            svc.add_focus(rng.choice(["focus", "challenge", "avoid"]), f"entry {rng.randrange(100)}")
+            svc.add_focus(
+                rng.choice(["focus", "challenge", "avoid"]), f"entry {rng.randrange(100)}"
+            )
     except BoardError:
         pass  # refused edits (invalid transitions, non-party consent) change nothing
 
@@ -85,10 +102,17 @@ def tables(svc: BoardService) -> dict[str, list[dict[str, object]]]:
     return out  # type: ignore[return-value]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(copies=st.integers(2, 3), seed=st.integers(0, 2**32 - 1),
-       steps=st.lists(st.tuples(st.integers(0, 2), st.booleans()), min_size=1, max_size=25))
-def test_copies_converge(tmp_path_factory, copies: int, seed: int, steps: list[tuple[int, bool]]) -> None:  # type: ignore[no-untyped-def]
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    copies=st.integers(2, 3),
+    seed=st.integers(0, 2**32 - 1),
+    steps=st.lists(st.tuples(st.integers(0, 2), st.booleans()), min_size=1, max_size=25),
+)
+def test_copies_converge(
+    tmp_path_factory, copies: int, seed: int, steps: list[tuple[int, bool]]
+) -> None:  # type: ignore[no-untyped-def]
     rng = random.Random(seed)
     services = make_copies(tmp_path_factory.mktemp("conv"), copies)
     for who, sync_now in steps:

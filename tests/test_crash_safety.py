@@ -59,8 +59,9 @@ class Child:
     """A child process whose stdout lines are collected by a thread as they come."""
 
     def __init__(self, args: list[str]) -> None:
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True, env=ENV)
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -132,8 +133,10 @@ def test_kill_9_loop_of_1000_cli_edits_loses_nothing_reported_as_saved(tmp_path:
         present = goal_titles(home)
         lost += sum(1 for gid, title in reported[home].items() if present.get(gid) != title)
     saved = sum(len(r) for r in reported.values())
-    print(f"kill -9 loop: {sum(attempted.values())} edits attempted, {saved} reported saved, "
-          f"{lost} lost, {rounds} kill rounds")
+    print(
+        f"kill -9 loop: {sum(attempted.values())} edits attempted, {saved} reported saved, "
+        f"{lost} lost, {rounds} kill rounds"
+    )
     assert lost == 0
     assert saved >= 1000 and rounds >= 10
 
@@ -164,12 +167,19 @@ def test_compaction_killed_at_any_point_loses_nothing(tmp_path: Path) -> None:
         present = goal_titles(home)
         assert reported <= set(present)
         assert sum(t.startswith("before ") for t in present.values()) == 600
-    print(f"compaction: 8 kills, {mid_compaction} while compacting, {len(reported)} edits reported, 0 lost")
+    print(
+        f"compaction: 8 kills, {mid_compaction} while compacting, {len(reported)} edits reported, 0 lost"
+    )
 
 
 def serve(home: Path) -> tuple[subprocess.Popen[str], int]:
-    proc = subprocess.Popen([EXE, "--home", str(home), "serve", "--port", "0", "--no-discovery"],
-                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [EXE, "--home", str(home), "serve", "--port", "0", "--no-discovery"],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -184,9 +194,23 @@ def serve(home: Path) -> tuple[subprocess.Popen[str], int]:
 
 
 def sync(home: Path, port: int, timeout: int = 60) -> subprocess.Popen[str]:
-    return subprocess.Popen([EXE, "--home", str(home), "sync", "--peer", f"127.0.0.1:{port}",
-                             "--no-discovery", "--timeout", str(timeout)],
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            EXE,
+            "--home",
+            str(home),
+            "sync",
+            "--peer",
+            f"127.0.0.1:{port}",
+            "--no-discovery",
+            "--timeout",
+            str(timeout),
+        ],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def sync_again(home: Path, port: int, timeout: int = 60) -> str:
@@ -285,7 +309,9 @@ def test_a_peer_killed_mid_sync_leaves_both_boards_valid_and_they_converge(tmp_p
         assert board_state(tmp_path / "ben-trial")[1] == ana_goals
         for _ in range(3):  # the receiving `sync` killed mid-way through the first sync
             receiver = sync(ben, port)
-            kill_at_cpu(receiver, cpu_when_connected(receiver, port) + rng.uniform(0.0, 0.95) * work)
+            kill_at_cpu(
+                receiver, cpu_when_connected(receiver, port) + rng.uniform(0.0, 0.95) * work
+            )
             _, ben_goals = board_state(ben)
             assert ben_goals <= ana_goals
             kills.append(f"sync: {len(ben_goals)}/{len(ana_goals)}")
@@ -330,5 +356,7 @@ def test_a_peer_killed_mid_sync_leaves_both_boards_valid_and_they_converge(tmp_p
     # Both boards are whole and identical: what the kills interrupted was resumed. (What the
     # last `sync` printed is reported, not asserted: the sync layer's own tests own that.)
     print(f"after the kills, `sync` said: {resumed}")
-    print(f"peer kills (what the killed receiver held afterwards): {kills}; a first sync is "
-          f"{work:.2f} s of CPU once connected, reconciling {reconcile:.2f} s for the server")
+    print(
+        f"peer kills (what the killed receiver held afterwards): {kills}; a first sync is "
+        f"{work:.2f} s of CPU once connected, reconciling {reconcile:.2f} s for the server"
+    )

@@ -33,7 +33,11 @@ def digest(path: Path) -> str:
 def change_log(home: Path) -> list[tuple[object, ...]]:
     """Every row of the change log, as stored."""
     with sqlite3.connect(f"file:{home / 'board.db'}?mode=ro", uri=True) as conn:
-        return list(conn.execute("SELECT seq, hash, actor, author, bytes, signature FROM changes ORDER BY seq"))
+        return list(
+            conn.execute(
+                "SELECT seq, hash, actor, author, bytes, signature FROM changes ORDER BY seq"
+            )
+        )
 
 
 def sql(home: Path, statement: str, *params: object) -> list[tuple[object, ...]]:
@@ -58,13 +62,17 @@ def settle(home: Path) -> None:
 
 def root_page(home: Path, name: str) -> int:
     with sqlite3.connect(f"file:{home / 'board.db'}?mode=ro", uri=True) as conn:
-        return int(conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0])
+        return int(
+            conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+        )
 
 
 def smash(home: Path, page: int) -> None:
     db = home / "board.db"
     data = bytearray(db.read_bytes())
-    data[(page - 1) * PAGE : page * PAGE] = bytes(random.Random(page).randrange(256) for _ in range(PAGE))
+    data[(page - 1) * PAGE : page * PAGE] = bytes(
+        random.Random(page).randrange(256) for _ in range(PAGE)
+    )
     db.write_bytes(bytes(data))
 
 
@@ -137,20 +145,35 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str, str]] = {
     # case: (how the file is damaged, what a normal command says, what doctor says)
     "truncated": (truncate, "damaged", "is damaged"),
     "corrupted change log": (smash_change_log, "damaged", "its change log cannot be read in full"),
-    "not SQLite": (not_sqlite, "not a teamboard database (not an SQLite file)", "not an SQLite file"),
+    "not SQLite": (
+        not_sqlite,
+        "not a teamboard database (not an SQLite file)",
+        "not an SQLite file",
+    ),
     "empty": (empty, "is empty (0 bytes)", "is empty (0 bytes)"),
-    "another program's database": (foreign, "not a teamboard database", "is not a teamboard database"),
+    "another program's database": (
+        foreign,
+        "not a teamboard database",
+        "is not a teamboard database",
+    ),
     "newer schema": (newer, "written by a newer teamboard", "upgrade teamboard"),
 }
 
 
 @pytest.mark.parametrize("case", list(DAMAGE))
-def test_a_damaged_database_is_refused_untouched_and_explained(run: Cli, board: list[str], case: str) -> None:
+def test_a_damaged_database_is_refused_untouched_and_explained(
+    run: Cli, board: list[str], case: str
+) -> None:
     damage, refusal, diagnosis = DAMAGE[case]
     damage(run.home)
     db = run.home / "board.db"
     before = digest(db)
-    for args in (["list"], ["add", "goal", "one more"], ["show", board[0]], ["backup", str(run.home.parent / "copy.db")]):
+    for args in (
+        ["list"],
+        ["add", "goal", "one more"],
+        ["show", board[0]],
+        ["backup", str(run.home.parent / "copy.db")],
+    ):
         assert_one_line_refusal(run, args, refusal)
         assert digest(db) == before, args
     assert not (run.home.parent / "copy.db").exists()
@@ -189,7 +212,8 @@ def test_a_key_readable_by_others_is_refused_then_repaired(run: Cli, board: list
 
 
 def test_a_certificate_that_does_not_match_the_key_is_rewritten_from_the_team_record(
-        run: Cli, board: list[str]) -> None:
+    run: Cli, board: list[str]
+) -> None:
     cert = run.home / "identity.crt"
     original = cert.read_text()
     cert.write_text(Identity.generate().cert_pem)  # someone else's certificate
@@ -205,7 +229,9 @@ def test_a_certificate_that_does_not_match_the_key_is_rewritten_from_the_team_re
     assert goal_ids(run) == set(board)
 
 
-def test_missing_files_are_named_with_the_way_back(run: Cli, board: list[str], tmp_path: Path) -> None:
+def test_missing_files_are_named_with_the_way_back(
+    run: Cli, board: list[str], tmp_path: Path
+) -> None:
     key = run.home / "identity.key"
     saved = key.read_bytes()
     key.unlink()
@@ -243,12 +269,18 @@ def test_a_healthy_board_is_healthy_and_doctor_changes_nothing(run: Cli, tmp_pat
     assert lines[-1] == "healthy: nothing to do"
     assert all(line.startswith("ok ") for line in lines[:-1]), lines
     assert [line.split(":")[0].split(maxsplit=1)[1] for line in lines[:-1]] == [
-        "identity.key", "identity.crt", "board.db", "board", "read model"]
+        "identity.key",
+        "identity.crt",
+        "board.db",
+        "board",
+        "read model",
+    ]
     assert digest(run.home / "board.db") == before
 
 
 def test_a_stale_read_model_is_reported_and_rebuilt_without_touching_the_change_log(
-        run: Cli, board: list[str]) -> None:
+    run: Cli, board: list[str]
+) -> None:
     sql(run.home, "UPDATE meta SET value = 'stale' WHERE key = 'readmodel_heads'")
     sql(run.home, "DELETE FROM goals WHERE id = ?", board[3])
     settle(run.home)
@@ -264,7 +296,9 @@ def test_a_stale_read_model_is_reported_and_rebuilt_without_touching_the_change_
     assert goal_ids(run) == set(board)
 
 
-def test_a_read_model_edited_by_hand_is_found_inconsistent_and_rebuilt(run: Cli, board: list[str]) -> None:
+def test_a_read_model_edited_by_hand_is_found_inconsistent_and_rebuilt(
+    run: Cli, board: list[str]
+) -> None:
     # readmodel_heads still says "in step"
     sql(run.home, "UPDATE goals SET title = 'tampered' WHERE id = ?", board[0])
     sql(run.home, "INSERT INTO goals(id, type, title) VALUES ('ghost123', 'goal', 'ghost')")
@@ -279,7 +313,9 @@ def test_a_read_model_edited_by_hand_is_found_inconsistent_and_rebuilt(run: Cli,
     assert titles[board[0]] == "goal 0" and "ghost123" not in titles
 
 
-def test_a_snapshot_that_does_not_load_is_rewritten_from_the_change_log(run: Cli, board: list[str]) -> None:
+def test_a_snapshot_that_does_not_load_is_rewritten_from_the_change_log(
+    run: Cli, board: list[str]
+) -> None:
     with Workspace.open(run.home) as ws:
         assert ws.service.compact()
     broken = bytearray(sql(run.home, "SELECT bytes FROM snapshots")[0][0])  # type: ignore[arg-type]
@@ -300,7 +336,8 @@ def test_a_snapshot_that_does_not_load_is_rewritten_from_the_change_log(run: Cli
 
 @pytest.mark.parametrize("table", ["goals", "idx_changes_hash", "meta"])
 def test_a_damaged_file_with_an_intact_change_log_is_rebuilt_beside_it(
-        run: Cli, board: list[str], table: str) -> None:
+    run: Cli, board: list[str], table: str
+) -> None:
     log = change_log(run.home)
     smash(run.home, root_page(run.home, table))
     db = run.home / "board.db"
@@ -321,15 +358,26 @@ def test_a_damaged_file_with_an_intact_change_log_is_rebuilt_beside_it(
     run("add", "goal", "after the repair")
 
 
-def test_a_repair_that_would_swap_the_file_waits_for_other_processes(run: Cli, board: list[str]) -> None:
+def test_a_repair_that_would_swap_the_file_waits_for_other_processes(
+    run: Cli, board: list[str]
+) -> None:
     smash(run.home, root_page(run.home, "goals"))
     db = run.home / "board.db"
     damaged = digest(db)
     holder = subprocess.Popen(
-        [sys.executable, "-c", ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
-                                "c.execute('SELECT count(*) FROM sqlite_master').fetchone(); "
-                                "print('open', flush=True); time.sleep(120)"), str(db)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); "
+                "c.execute('SELECT count(*) FROM sqlite_master').fetchone(); "
+                "print('open', flush=True); time.sleep(120)"
+            ),
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
         line = finding(doctor(run, "--repair", code=1), "problem", "board.db")

@@ -49,62 +49,127 @@ HAS_DOT = shutil.which("dot") is not None
 
 # ----------------------------------------------------------------------------- hand-built boards
 
+
 def person(mid: str, name: str, removed: bool = False) -> Member:
     return Member(id=mid, name=name, removed_at="2026-03-01T00:00:00.000Z" if removed else "")
 
 
-def stream(sid: str, title: str, kind: str = "routine", members: tuple[str, ...] = (),
-           customers: tuple[str, ...] = (), suppliers: tuple[str, ...] = (),
-           partners: tuple[str, ...] = (), archived: bool = False, purpose: str = "") -> Stream:
-    externals = ([{"name": n, "relation": "customer"} for n in customers]
-                 + [{"name": n, "relation": "supplier"} for n in suppliers]
-                 + [{"name": n, "relation": "partner"} for n in partners])
-    return Stream(id=sid, title=title, kind=kind, members=list(members), externals=externals,
-                  archived=archived, purpose=purpose)
+def stream(
+    sid: str,
+    title: str,
+    kind: str = "routine",
+    members: tuple[str, ...] = (),
+    customers: tuple[str, ...] = (),
+    suppliers: tuple[str, ...] = (),
+    partners: tuple[str, ...] = (),
+    archived: bool = False,
+    purpose: str = "",
+) -> Stream:
+    externals = (
+        [{"name": n, "relation": "customer"} for n in customers]
+        + [{"name": n, "relation": "supplier"} for n in suppliers]
+        + [{"name": n, "relation": "partner"} for n in partners]
+    )
+    return Stream(
+        id=sid,
+        title=title,
+        kind=kind,
+        members=list(members),
+        externals=externals,
+        archived=archived,
+        purpose=purpose,
+    )
 
 
-def role(rid: str, title: str, stream_id: str = "", holders: tuple[str, ...] = (),
-         archived: bool = False) -> Role:
+def role(
+    rid: str, title: str, stream_id: str = "", holders: tuple[str, ...] = (), archived: bool = False
+) -> Role:
     return Role(id=rid, title=title, stream=stream_id, holders=list(holders), archived=archived)
 
 
-def promise(cid: str, title: str, by: str, to: str, to_kind: str = "member",
-            status: str = "accepted", archived: bool = False) -> Commitment:
-    return Commitment(id=cid, title=title, by=by, to=to, to_kind=to_kind, status=status,
-                      archived=archived)
+def promise(
+    cid: str,
+    title: str,
+    by: str,
+    to: str,
+    to_kind: str = "member",
+    status: str = "accepted",
+    archived: bool = False,
+) -> Commitment:
+    return Commitment(
+        id=cid, title=title, by=by, to=to, to_kind=to_kind, status=status, archived=archived
+    )
 
 
-def agreement(aid: str, title: str, accountable: str, counterparts: tuple[str, ...],
-              status: str = "active", consented: tuple[str, ...] | None = None,
-              archived: bool = False) -> Agreement:
+def agreement(
+    aid: str,
+    title: str,
+    accountable: str,
+    counterparts: tuple[str, ...],
+    status: str = "active",
+    consented: tuple[str, ...] | None = None,
+    archived: bool = False,
+) -> Agreement:
     parties = consented if consented is not None else (accountable, *counterparts)
-    return Agreement(id=aid, title=title, accountable=accountable, counterparts=list(counterparts),
-                     status=status, consents={p: "2026-03-01T00:00:00.000Z" for p in parties},
-                     archived=archived)
+    return Agreement(
+        id=aid,
+        title=title,
+        accountable=accountable,
+        counterparts=list(counterparts),
+        status=status,
+        consents={p: "2026-03-01T00:00:00.000Z" for p in parties},
+        archived=archived,
+    )
 
 
 def small_board(**options: bool) -> Network:
     """Five people (one removed), a routine and a change stream (and an archived one), two
     roles, commitments of every kind of party, and agreements active and draft."""
     return build_network_from(
-        [person("ana", "Ana"), person("ben", "Ben"), person("chen", "Chen"),
-         person("dara", "Dara", removed=True), person("eve", "Eve")],
-        [stream("s1", "Support & operations", "routine", ("ana", "ben", "dara"),
-                customers=("Riverside Clinic",), suppliers=("CloudHost",),
-                purpose="Keep the clinic's systems running"),
-         stream("s2", "Billing integration", "change", ("chen", "ana"),
-                suppliers=('PayBridge "EU" #2 <beta>',), partners=("Design Guild",)),
-         stream("s3", "Old pilot", "change", ("ben",), customers=("Gone Corp",), archived=True)],
-        [role("r1", "On-call lead", "s1", ("ben",)), role("r2", "Facilitator", "", ("ana",)),
-         role("r3", "Archived role", "s1", ("chen",), archived=True)],
-        [promise("k1", "Set up uptime alerts", "ben", "ana"),
-         promise("k2", "Send the pilot report", "chen", "Acme Labs", "external", "proposed"),
-         promise("k3", "Write the billing FAQ", "ana", "s2", "stream", "in_progress"),
-         promise("k4", "Old done promise", "ben", "ana", status="done"),
-         promise("k5", "Hand over the pager", "dara", "ana"),
-         promise("k6", "Archived promise", "ana", "ben", archived=True)],
-        [agreement("g1", "On-call handover every Monday", "ana", ("ben", "chen")),
-         agreement("g2", "Design notes", "chen", ("ana",), status="draft", consented=("chen",))],
+        [
+            person("ana", "Ana"),
+            person("ben", "Ben"),
+            person("chen", "Chen"),
+            person("dara", "Dara", removed=True),
+            person("eve", "Eve"),
+        ],
+        [
+            stream(
+                "s1",
+                "Support & operations",
+                "routine",
+                ("ana", "ben", "dara"),
+                customers=("Riverside Clinic",),
+                suppliers=("CloudHost",),
+                purpose="Keep the clinic's systems running",
+            ),
+            stream(
+                "s2",
+                "Billing integration",
+                "change",
+                ("chen", "ana"),
+                suppliers=('PayBridge "EU" #2 <beta>',),
+                partners=("Design Guild",),
+            ),
+            stream("s3", "Old pilot", "change", ("ben",), customers=("Gone Corp",), archived=True),
+        ],
+        [
+            role("r1", "On-call lead", "s1", ("ben",)),
+            role("r2", "Facilitator", "", ("ana",)),
+            role("r3", "Archived role", "s1", ("chen",), archived=True),
+        ],
+        [
+            promise("k1", "Set up uptime alerts", "ben", "ana"),
+            promise("k2", "Send the pilot report", "chen", "Acme Labs", "external", "proposed"),
+            promise("k3", "Write the billing FAQ", "ana", "s2", "stream", "in_progress"),
+            promise("k4", "Old done promise", "ben", "ana", status="done"),
+            promise("k5", "Hand over the pager", "dara", "ana"),
+            promise("k6", "Archived promise", "ana", "ben", archived=True),
+        ],
+        [
+            agreement("g1", "On-call handover every Monday", "ana", ("ben", "chen")),
+            agreement("g2", "Design notes", "chen", ("ana",), status="draft", consented=("chen",)),
+        ],
         title="Value network of Orbit",
         **options,
     )
@@ -124,6 +189,7 @@ def golden(name: str, text: str) -> None:
 
 # ----------------------------------------------------------------------------- the graph
 
+
 def test_an_empty_board_has_an_empty_network_and_no_hints() -> None:
     net = build_network_from([])
     assert net.nodes == () and net.edges == () and net.health() == []
@@ -137,29 +203,43 @@ def test_the_graph_has_every_kind_of_node_and_edge() -> None:
     assert kinds[NodeKind.MEMBER] == {"Ana", "Ben", "Chen", "Eve"}
     assert kinds[NodeKind.STREAM] == {"Support & operations", "Billing integration"}
     assert kinds[NodeKind.ROLE] == {"On-call lead", "Facilitator"}
-    assert kinds[NodeKind.EXTERNAL] == {"Riverside Clinic", "CloudHost", 'PayBridge "EU" #2 <beta>',
-                                        "Design Guild", "Acme Labs"}
+    assert kinds[NodeKind.EXTERNAL] == {
+        "Riverside Clinic",
+        "CloudHost",
+        'PayBridge "EU" #2 <beta>',
+        "Design Guild",
+        "Acme Labs",
+    }
     assert net.node(stream_key("s2")).stream_kind == "change"
     assert edge_set(net, EdgeKind.PARTICIPATES) == {
-        (member_key("ana"), stream_key("s1")), (member_key("ben"), stream_key("s1")),
-        (member_key("chen"), stream_key("s2")), (member_key("ana"), stream_key("s2"))}
-    assert edge_set(net, EdgeKind.HOLDS) == {(member_key("ben"), role_key("r1")),
-                                             (member_key("ana"), role_key("r2"))}
+        (member_key("ana"), stream_key("s1")),
+        (member_key("ben"), stream_key("s1")),
+        (member_key("chen"), stream_key("s2")),
+        (member_key("ana"), stream_key("s2")),
+    }
+    assert edge_set(net, EdgeKind.HOLDS) == {
+        (member_key("ben"), role_key("r1")),
+        (member_key("ana"), role_key("r2")),
+    }
     assert edge_set(net, EdgeKind.ROLE_OF) == {(role_key("r1"), stream_key("s1"))}
     assert edge_set(net, EdgeKind.SERVES) == {(stream_key("s1"), external_key("Riverside Clinic"))}
     assert edge_set(net, EdgeKind.SUPPLIED_BY) == {
         (stream_key("s1"), external_key("CloudHost")),
-        (stream_key("s2"), external_key('PayBridge "EU" #2 <beta>'))}
+        (stream_key("s2"), external_key('PayBridge "EU" #2 <beta>')),
+    }
     assert edge_set(net, EdgeKind.PARTNERS) == {(stream_key("s2"), external_key("Design Guild"))}
-    committed = {e.ref: (e.source, e.target, e.status)
-                 for e in net.edges if e.kind == EdgeKind.COMMITTED}
+    committed = {
+        e.ref: (e.source, e.target, e.status) for e in net.edges if e.kind == EdgeKind.COMMITTED
+    }
     assert committed == {
         "k1": (member_key("ben"), member_key("ana"), "accepted"),
         "k2": (member_key("chen"), external_key("Acme Labs"), "proposed"),
         "k3": (member_key("ana"), stream_key("s2"), "in_progress"),
     }
-    assert edge_set(net, EdgeKind.ACCOUNTABLE) == {(member_key("ana"), member_key("ben")),
-                                                   (member_key("ana"), member_key("chen"))}
+    assert edge_set(net, EdgeKind.ACCOUNTABLE) == {
+        (member_key("ana"), member_key("ben")),
+        (member_key("ana"), member_key("chen")),
+    }
 
 
 def test_a_member_in_several_streams_has_an_edge_to_each() -> None:
@@ -173,9 +253,11 @@ def test_a_removed_member_and_everything_of_theirs_is_left_out() -> None:
     assert member_key("dara") not in net
     assert not any("dara" in (e.source + e.target) for e in net.edges)
     assert "k5" not in {e.ref for e in net.edges}  # Dara's promise to Ana
-    to_removed = build_network_from([person("ana", "Ana"), person("dara", "Dara", removed=True)],
-                                    commitments=[promise("k", "Notes", "ana", "dara")],
-                                    agreements=[agreement("g", "Weekly", "ana", ("dara",))])
+    to_removed = build_network_from(
+        [person("ana", "Ana"), person("dara", "Dara", removed=True)],
+        commitments=[promise("k", "Notes", "ana", "dara")],
+        agreements=[agreement("g", "Weekly", "ana", ("dara",))],
+    )
     assert to_removed.edges == ()
 
 
@@ -186,7 +268,8 @@ def test_archived_items_are_left_out_with_their_edges_and_parties() -> None:
     assert "k6" not in {e.ref for e in net.edges}
     archived_agreement = build_network_from(
         [person("a", "A"), person("b", "B")],
-        agreements=[agreement("g", "Weekly", "a", ("b",), archived=True)])
+        agreements=[agreement("g", "Weekly", "a", ("b",), archived=True)],
+    )
     assert archived_agreement.edges == ()
 
 
@@ -194,8 +277,11 @@ def test_commitments_to_external_parties_share_the_party_with_streams() -> None:
     net = build_network_from(
         [person("a", "Ana")],
         [stream("s", "Ops", members=("a",), customers=("Riverside Clinic",))],
-        commitments=[promise("k1", "Report", "a", "riverside  CLINIC", "external"),
-                     promise("k2", "Quote", "a", "Acme", "external")])
+        commitments=[
+            promise("k1", "Report", "a", "riverside  CLINIC", "external"),
+            promise("k2", "Quote", "a", "Acme", "external"),
+        ],
+    )
     parties = {n.id: n for n in net.of_kind(NodeKind.EXTERNAL)}
     assert set(parties) == {external_key("Riverside Clinic"), external_key("Acme")}
     assert parties[external_key("Riverside Clinic")].label == "Riverside Clinic"
@@ -204,17 +290,23 @@ def test_commitments_to_external_parties_share_the_party_with_streams() -> None:
     assert len(net.edges_to(external_key("Riverside Clinic"), EdgeKind.COMMITTED)) == 1
 
 
-@pytest.mark.parametrize("status, consented, drawn", [
-    ("draft", ("a",), False),  # still waiting for b
-    ("draft", ("a", "b"), True),  # every party consented: in force even before the status moved
-    ("active", ("a", "b"), True),
-    ("under_review", ("a", "b"), True),
-    ("retired", ("a", "b"), False),
-])
-def test_agreements_are_drawn_only_while_in_force(status: str, consented: tuple[str, ...],
-                                                  drawn: bool) -> None:
-    net = build_network_from([person("a", "A"), person("b", "B")],
-                             agreements=[agreement("g", "Weekly", "a", ("b",), status, consented)])
+@pytest.mark.parametrize(
+    "status, consented, drawn",
+    [
+        ("draft", ("a",), False),  # still waiting for b
+        ("draft", ("a", "b"), True),  # every party consented: in force even before the status moved
+        ("active", ("a", "b"), True),
+        ("under_review", ("a", "b"), True),
+        ("retired", ("a", "b"), False),
+    ],
+)
+def test_agreements_are_drawn_only_while_in_force(
+    status: str, consented: tuple[str, ...], drawn: bool
+) -> None:
+    net = build_network_from(
+        [person("a", "A"), person("b", "B")],
+        agreements=[agreement("g", "Weekly", "a", ("b",), status, consented)],
+    )
     assert bool(edge_set(net, EdgeKind.ACCOUNTABLE)) is drawn
 
 
@@ -240,17 +332,30 @@ def test_the_demo_board_as_a_network(tmp_path: Path) -> None:
         ben = member_key(s.resolve_member("Ben"))
         assert len(net.of_kind(NodeKind.MEMBER)) == 6 and len(net.of_kind(NodeKind.ROLE)) == 4
         streams = {n.label: n.stream_kind for n in net.of_kind(NodeKind.STREAM)}
-        assert streams == {"Support & operations": "routine", "Releases & quality": "routine",
-                           "Billing integration": "change", "Patient onboarding redesign": "change"}
+        assert streams == {
+            "Support & operations": "routine",
+            "Releases & quality": "routine",
+            "Billing integration": "change",
+            "Patient onboarding redesign": "change",
+        }
         assert {n.label for n in net.of_kind(NodeKind.EXTERNAL)} == {
-            "Riverside Clinic", "CloudHost", "PayBridge", "Design Guild", "Front desk staff"}
-        assert {net.label(x) for x in net.streams_of(ben)} == {"Support & operations",
-                                                               "Releases & quality"}
+            "Riverside Clinic",
+            "CloudHost",
+            "PayBridge",
+            "Design Guild",
+            "Front desk staff",
+        }
+        assert {net.label(x) for x in net.streams_of(ben)} == {
+            "Support & operations",
+            "Releases & quality",
+        }
         # done and declined commitments are left out; drafts missing a consent too
         assert len(edge_set(net, EdgeKind.COMMITTED)) == 6
         assert len(edge_set(build_network(s, include_closed=True), EdgeKind.COMMITTED)) == 8
         assert {e.title for e in net.edges if e.kind == EdgeKind.ACCOUNTABLE} == {
-            "On-call handover every Monday", "PayBridge status every Thursday"}
+            "On-call handover every Monday",
+            "PayBridge status every Thursday",
+        }
         assert net.health() == []
         assert net.title == "Value network of Harbor Clinic Software"
     finally:
@@ -259,12 +364,15 @@ def test_the_demo_board_as_a_network(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- one person's network
 
+
 def chain_board() -> Network:
     """Ana and Ben in S1; Ben and Chen in S2; Chen promises Dara; Ana promises Acme."""
     return build_network_from(
         [person("a", "Ana"), person("b", "Ben"), person("c", "Chen"), person("d", "Dara")],
-        [stream("s1", "S1", members=("a", "b"), customers=("Clinic",)),
-         stream("s2", "S2", "change", members=("b", "c"), suppliers=("Host",))],
+        [
+            stream("s1", "S1", members=("a", "b"), customers=("Clinic",)),
+            stream("s2", "S2", "change", members=("b", "c"), suppliers=("Host",)),
+        ],
         [role("r1", "Lead", "s2", ("c",))],
         [promise("k1", "Quote", "a", "Acme", "external"), promise("k2", "Notes", "c", "d")],
     )
@@ -279,8 +387,16 @@ def test_around_depth_1_is_the_persons_streams_roles_commitments_and_agreements(
 
 def test_around_depth_2_widens_to_the_people_one_hop_away_and_their_streams() -> None:
     net = chain_board().around("a", 2)
-    assert {n.label for n in net.nodes} == {"Ana", "Ben", "Chen", "S1", "S2", "Clinic", "Acme",
-                                            "Host"}
+    assert {n.label for n in net.nodes} == {
+        "Ana",
+        "Ben",
+        "Chen",
+        "S1",
+        "S2",
+        "Clinic",
+        "Acme",
+        "Host",
+    }
     assert "k2" not in {e.ref for e in net.edges}  # Chen's own promise is a third hop
     deeper = chain_board().around("a", 3)
     assert {"Dara", "Lead"} <= {n.label for n in deeper.nodes}
@@ -299,6 +415,7 @@ def test_around_refuses_strangers_removed_members_and_depth_0() -> None:
 
 # ----------------------------------------------------------------------------- health hints
 
+
 def hints(net: Network, code: str) -> list[str]:
     return [h.message for h in net.health() if h.code == code]
 
@@ -307,46 +424,64 @@ def test_hint_member_in_no_stream() -> None:
     net = build_network_from(
         [person("a", "Ana"), person("b", "Ben"), person("c", "Chen")],
         [stream("s", "Ops", members=("a",), customers=("Clinic",))],
-        [role("r", "Lead", "s", ("b",)), role("f", "Facilitator", "", ("c",))])
+        [role("r", "Lead", "s", ("b",)), role("f", "Facilitator", "", ("c",))],
+    )
     # Ben is in the stream through a role that serves it; Chen's role serves no stream
     assert hints(net, "no_stream") == ["Chen takes part in no stream"]
 
 
 def test_hint_stream_with_no_customer() -> None:
-    net = build_network_from([person("a", "Ana")], [
-        stream("s1", "Served", members=("a",), customers=("Clinic",)),
-        stream("s2", "Supplied only", members=("a",), suppliers=("Host",), partners=("Guild",))])
+    net = build_network_from(
+        [person("a", "Ana")],
+        [
+            stream("s1", "Served", members=("a",), customers=("Clinic",)),
+            stream("s2", "Supplied only", members=("a",), suppliers=("Host",), partners=("Guild",)),
+        ],
+    )
     assert hints(net, "no_customer") == ["stream 'Supplied only' has no customer: who is it for?"]
 
 
 def test_hint_open_commitments_to_a_party_outside_every_stream() -> None:
     net = build_network_from(
-        [person("a", "Ana")], [stream("s", "Ops", members=("a",), customers=("Clinic",),
-                                      partners=("Guild",))],
-        commitments=[promise("k1", "Report", "a", "Clinic", "external"),
-                     promise("k2", "Sketch", "a", "Guild", "external"),
-                     promise("k3", "Quote", "a", "Acme", "external"),
-                     promise("k4", "Invoice", "a", "Acme", "external", "proposed"),
-                     promise("k5", "Old", "a", "Past Ltd", "external", "done")],
-        include_closed=True)
+        [person("a", "Ana")],
+        [stream("s", "Ops", members=("a",), customers=("Clinic",), partners=("Guild",))],
+        commitments=[
+            promise("k1", "Report", "a", "Clinic", "external"),
+            promise("k2", "Sketch", "a", "Guild", "external"),
+            promise("k3", "Quote", "a", "Acme", "external"),
+            promise("k4", "Invoice", "a", "Acme", "external", "proposed"),
+            promise("k5", "Old", "a", "Past Ltd", "external", "done"),
+        ],
+        include_closed=True,
+    )
     assert hints(net, "unattached_party") == [
-        ("2 open commitments go to 'Acme', which is not a customer, supplier or partner of any "
-         "stream")]
+        (
+            "2 open commitments go to 'Acme', which is not a customer, supplier or partner of any "
+            "stream"
+        )
+    ]
 
 
-@pytest.mark.parametrize("counts, flagged", [
-    ((1, 1, 1, 1, 3), False),  # median 1: 3 is more than twice the median but not 3 more
-    ((1, 1, 1, 1, 4), True),
-    ((2, 2, 2, 2, 4), False),  # median 2: 4 is 2 more, not more than twice
-    ((2, 2, 2, 2, 5), True),
-    ((0, 0, 0, 0, 2), False),  # median 0: fewer than 3 is not a load
-    ((0, 0, 0, 0, 3), True),
-])
+@pytest.mark.parametrize(
+    "counts, flagged",
+    [
+        ((1, 1, 1, 1, 3), False),  # median 1: 3 is more than twice the median but not 3 more
+        ((1, 1, 1, 1, 4), True),
+        ((2, 2, 2, 2, 4), False),  # median 2: 4 is 2 more, not more than twice
+        ((2, 2, 2, 2, 5), True),
+        ((0, 0, 0, 0, 2), False),  # median 0: fewer than 3 is not a load
+        ((0, 0, 0, 0, 3), True),
+    ],
+)
 def test_hint_person_carrying_far_more_open_commitments_than_the_median(
-        counts: tuple[int, ...], flagged: bool) -> None:
+    counts: tuple[int, ...], flagged: bool
+) -> None:
     people = [person(f"p{i}", f"P{i}") for i in range(len(counts))]
-    promises = [promise(f"k{i}-{j}", f"Job {j}", f"p{i}", f"p{(i + 1) % len(counts)}")
-                for i, n in enumerate(counts) for j in range(n)]
+    promises = [
+        promise(f"k{i}-{j}", f"Job {j}", f"p{i}", f"p{(i + 1) % len(counts)}")
+        for i, n in enumerate(counts)
+        for j in range(n)
+    ]
     promises.append(promise("closed", "Closed", "p4", "p0", status="dropped"))  # never counted
     net = build_network_from(people, commitments=promises, include_closed=True)
     expected = [f"P4 carries {counts[-1]} open commitments; the team's median is {counts[0]}"]
@@ -362,6 +497,7 @@ def test_a_persons_network_shows_the_team_hints_about_its_own_nodes() -> None:
 
 
 # ----------------------------------------------------------------------------- drawings
+
 
 def test_dot_drawing_matches_the_golden_file() -> None:
     golden("network_small.dot", to_dot(small_board()))
@@ -389,37 +525,81 @@ def test_routine_and_change_streams_look_different_in_every_drawing() -> None:
 
 
 def test_mermaid_ids_are_sanitized_and_unique() -> None:
-    net = build_network_from([person("a.b-c", "Ana")], [stream(
-        "s", "Ops", members=("a.b-c",), customers=("Acme Inc", "Acme-Inc", "end", "o ring"))])
+    net = build_network_from(
+        [person("a.b-c", "Ana")],
+        [
+            stream(
+                "s", "Ops", members=("a.b-c",), customers=("Acme Inc", "Acme-Inc", "end", "o ring")
+            )
+        ],
+    )
     ids = mermaid_ids(net)
     assert all(re.fullmatch(r"[A-Za-z0-9_]+", i) for i in ids.values())
     assert len(set(ids.values())) == len(ids)
     assert ids[member_key("a.b-c")] == "m_a_b_c"
-    assert {ids[external_key("Acme Inc")], ids[external_key("Acme-Inc")]} == {"p_acme_inc",
-                                                                              "p_acme_inc_2"}
+    assert {ids[external_key("Acme Inc")], ids[external_key("Acme-Inc")]} == {
+        "p_acme_inc",
+        "p_acme_inc_2",
+    }
 
 
 def big_board(people: int = 200, streams: int = 15) -> Network:
-    names = [f"{first} {last}" for first in ("Ana", "Ben", "Chen", "Dara", "Eli", "Farah", "Gus",
-                                             "Hana", "Ivo", "Jun") for last in (
-        "Abara", "Bauer", "Costa", "Dubois", "Ekwueme", "Fischer", "Garcia", "Haddad", "Ito",
-        "Jensen", "Kowalczyk", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quispe",
-        "Rossi", "Santos", "Tanaka")][:people]
+    names = [
+        f"{first} {last}"
+        for first in ("Ana", "Ben", "Chen", "Dara", "Eli", "Farah", "Gus", "Hana", "Ivo", "Jun")
+        for last in (
+            "Abara",
+            "Bauer",
+            "Costa",
+            "Dubois",
+            "Ekwueme",
+            "Fischer",
+            "Garcia",
+            "Haddad",
+            "Ito",
+            "Jensen",
+            "Kowalczyk",
+            "Lindqvist",
+            "Moreau",
+            "Nakamura",
+            "Okafor",
+            "Petrov",
+            "Quispe",
+            "Rossi",
+            "Santos",
+            "Tanaka",
+        )
+    ][:people]
     members = [person(f"m{i:03d}", name) for i, name in enumerate(names)]
     # every 13th person is in no stream; the rest in one stream, some in two
-    groups = [[m.id for i, m in enumerate(members) if i % streams == s and i % 13]
-              for s in range(streams)]
+    groups = [
+        [m.id for i, m in enumerate(members) if i % streams == s and i % 13] for s in range(streams)
+    ]
     groups[0] += [m.id for m in members[:40:3]]
     return build_network_from(
         members,
-        [stream(f"s{s:02d}", f"Work stream number {s} with a rather long title", "change" if s % 2
-                else "routine", tuple(g), customers=(f"Customer {s % 4}",),
-                suppliers=(f"Supplier with a long name {s % 3}",)) for s, g in enumerate(groups)],
+        [
+            stream(
+                f"s{s:02d}",
+                f"Work stream number {s} with a rather long title",
+                "change" if s % 2 else "routine",
+                tuple(g),
+                customers=(f"Customer {s % 4}",),
+                suppliers=(f"Supplier with a long name {s % 3}",),
+            )
+            for s, g in enumerate(groups)
+        ],
         [role(f"r{s}", f"Steward {s}", f"s{s:02d}", tuple(g[:2])) for s, g in enumerate(groups)],
-        [promise(f"k{i}", f"Promise number {i}", members[i].id, members[(i * 7 + 1) % people].id)
-         for i in range(0, people, 2)],
-        [agreement(f"g{i}", f"Agreement {i}", members[i].id, (members[i + 1].id, members[i + 2].id))
-         for i in range(0, people - 2, 5)],
+        [
+            promise(f"k{i}", f"Promise number {i}", members[i].id, members[(i * 7 + 1) % people].id)
+            for i in range(0, people, 2)
+        ],
+        [
+            agreement(
+                f"g{i}", f"Agreement {i}", members[i].id, (members[i + 1].id, members[i + 2].id)
+            )
+            for i in range(0, people - 2, 5)
+        ],
     )
 
 
@@ -470,6 +650,7 @@ def test_write_atomically_leaves_the_old_file_when_writing_fails(tmp_path: Path)
 
 # ----------------------------------------------------------------------------- the command
 
+
 def add_member(run: Cli, name: str) -> str:
     ws = Workspace.open(run.home)
     try:
@@ -512,13 +693,16 @@ def test_network_command_writes_files(run: Cli, tmp_path: Path) -> None:
     assert target.read_text().startswith("// teamboard value network")
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--me", "--member", "Ana"), "use either --me or --member, not both"),
-    (("--depth", "2"), "--depth needs --me or --member"),
-    (("--member", "Nobody"), "no member called 'Nobody'"),
-    (("--width", "20"), "--width"),
-    (("--format", "png"), "--format"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--me", "--member", "Ana"), "use either --me or --member, not both"),
+        (("--depth", "2"), "--depth needs --me or --member"),
+        (("--member", "Nobody"), "no member called 'Nobody'"),
+        (("--width", "20"), "--width"),
+        (("--format", "png"), "--format"),
+    ],
+)
 def test_network_command_refuses_bad_usage(run: Cli, args: tuple[str, ...], message: str) -> None:
     result = run("network", *args, code=2)
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -531,8 +715,9 @@ def test_network_command_refuses_a_removed_member(run: Cli) -> None:
     assert result.stderr.strip() == "teamboard: error: Ben is no longer a member of the team"
 
 
-def test_svg_without_graphviz_exits_1_and_writes_nothing(run: Cli, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_svg_without_graphviz_exits_1_and_writes_nothing(
+    run: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
     fresh, existing = tmp_path / "new.svg", tmp_path / "old.svg"
     existing.write_text("keep me")
@@ -540,7 +725,8 @@ def test_svg_without_graphviz_exits_1_and_writes_nothing(run: Cli, tmp_path: Pat
         result = run("network", "--format", "svg", "-o", str(target), code=1)
         assert result.stderr.strip() == (
             "teamboard: error: SVG needs Graphviz's `dot` program: install it with "
-            "`apt install graphviz` / `brew install graphviz`, or use --format dot")
+            "`apt install graphviz` / `brew install graphviz`, or use --format dot"
+        )
     assert not fresh.exists() and existing.read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == ["old.svg"]
 

@@ -33,14 +33,20 @@ def test_a_whole_review_scripted_from_the_command_line(run: Cli, tmp_path: Path)
     proposal = run("add", "commitment", "Draft proposal", "--to", "Ben").stdout.strip()
     run("add", "agreement", "Weekly sync", "--to", "Ben", "--review-on", "today")
 
-    started = json.loads(run("review", "start", "--attendee", "Ben", "--timebox", "2m", "--json").stdout)
+    started = json.loads(
+        run("review", "start", "--attendee", "Ben", "--timebox", "2m", "--json").stdout
+    )
     me = json.loads(run("whoami", "--json").stdout)["id"]
     assert started["facilitator"] == me and len(started["attendees"]) == 2
     assert started["timebox_seconds"] == 120 and started["heads"] and not started["ended_at"]
     agenda = json.loads(run("review", "agenda", "--json").stdout)
     assert [(i["section"], i["title"]) for i in agenda["items"]] == [
-        ("checkin", "Check-in round"), ("due", "Fix alerts"), ("proposed", "Draft proposal"),
-        ("agreements", "Weekly sync"), ("closing", "Closing round")]
+        ("checkin", "Check-in round"),
+        ("due", "Fix alerts"),
+        ("proposed", "Draft proposal"),
+        ("agreements", "Weekly sync"),
+        ("closing", "Closing round"),
+    ]
     text = run("review", "agenda").stdout
     assert "Commitments awaiting an answer" in text and "waiting for consent from Ana, Ben" in text
 
@@ -51,14 +57,34 @@ def test_a_whole_review_scripted_from_the_command_line(run: Cli, tmp_path: Path)
     assert "Ben: Tired" in run("review", "current").stdout
     shown = run("review", "next").stdout
     assert "Fix alerts" in shown and "created" in shown and "accepted" in shown
-    out = run("review", "record", alerts[:5], "--outcome", "renegotiated", "--due", "+7d",
-              "--note", "waiting on the vendor").stdout
+    out = run(
+        "review",
+        "record",
+        alerts[:5],
+        "--outcome",
+        "renegotiated",
+        "--due",
+        "+7d",
+        "--note",
+        "waiting on the vendor",
+    ).stdout
     assert "Fix alerts: renegotiated — new due" in out
     assert json.loads(run("show", alerts, "--json").stdout)["status"] == "renegotiated"
 
     run("review", "next")
-    out = run("review", "record", "3", "--outcome", "new-commitment", "--title", "Write the outline",
-              "--to", "Ben", "--due", "+3d").stdout.splitlines()
+    out = run(
+        "review",
+        "record",
+        "3",
+        "--outcome",
+        "new-commitment",
+        "--title",
+        "Write the outline",
+        "--to",
+        "Ben",
+        "--due",
+        "+3d",
+    ).stdout.splitlines()
     new = json.loads(run("show", out[-1], "--json").stdout)
     assert new["title"] == "Write the outline" and new["status"] == "proposed"
     assert json.loads(run("show", proposal, "--json").stdout)["status"] == "proposed"
@@ -87,7 +113,10 @@ def test_a_whole_review_scripted_from_the_command_line(run: Cli, tmp_path: Path)
 
 def test_bad_review_input_is_one_clear_line(run: Cli) -> None:
     result = run("review", "next", code=1)
-    assert result.stderr == "teamboard: error: no review is running; start one with `teamboard review start`\n"
+    assert (
+        result.stderr
+        == "teamboard: error: no review is running; start one with `teamboard review start`\n"
+    )
     review = run("review", "start").stdout.split()[0]
     result = run("review", "record", "zzzz", "--outcome", "kept", code=2)
     assert result.stderr.startswith("teamboard: error: 'zzzz' is not on the agenda of review")
@@ -111,8 +140,10 @@ def test_a_second_review_is_refused_with_the_facilitator_or_joined(run: Cli) -> 
         assert "a review is already running: Ben is facilitating" in err and "review join" in err
         assert "joined" in run("review", "start", "--join").stdout
         assert "Ben is facilitating" in run("review", "join").stdout
-        assert "only the facilitator (Ben) can record outcomes" in run(
-            "review", "record", "1", "--outcome", "kept", code=1).stderr
+        assert (
+            "only the facilitator (Ben) can record outcomes"
+            in run("review", "record", "1", "--outcome", "kept", code=1).stderr
+        )
         run("review", "add", "Ana's topic")
         titles = [i["title"] for i in json.loads(run("review", "agenda", "--json").stdout)["items"]]
         assert "Ana's topic" in titles
@@ -125,9 +156,23 @@ def test_follow_mode_shows_each_item_until_the_review_ends(run: Cli) -> None:
     run("review", "start")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     follower = subprocess.Popen(
-        [sys.executable, "-c", "from board.cli import main; main()", "--home", str(run.home), "review", "current",
-         "--follow", "--interval", "0.05"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        [
+            sys.executable,
+            "-c",
+            "from board.cli import main; main()",
+            "--home",
+            str(run.home),
+            "review",
+            "current",
+            "--follow",
+            "--interval",
+            "0.05",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     seen: list[str] = []
 
     def wait_for(text: str) -> None:

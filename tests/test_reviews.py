@@ -36,8 +36,9 @@ def copy_of(service: BoardService, path: Path) -> BoardService:
     """Another member's machine holding everything ``service`` has (as after a sync)."""
     ident = Identity.generate()
     service.add_member(ident.member_id, f"Peer {path.name}", ident.cert_pem, service.me)
-    copy = BoardService.open(Store(path, readmodel.tables()), ident.actor, ident.member_id,
-                             ident.sign, service._clock)
+    copy = BoardService.open(
+        Store(path, readmodel.tables()), ident.actor, ident.member_id, ident.sign, service._clock
+    )
     sync(service, copy)
     return copy
 
@@ -62,12 +63,18 @@ def titles(rs: ReviewService, section: str) -> list[str]:
 # ----------------------------------------------------------------------------- the rules
 
 
-def test_due_section_holds_answered_commitments_overdue_or_due_by_the_next_review(ws: Workspace) -> None:
+def test_due_section_holds_answered_commitments_overdue_or_due_by_the_next_review(
+    ws: Workspace,
+) -> None:
     s = ws.service
-    for title, due, status in [("overdue", "2026-03-01", "accepted"), ("due today", "2026-03-02", "accepted"),
-                               ("on the next review day", "2026-03-16", "in_progress"),
-                               ("a day after it", "2026-03-17", "accepted"),
-                               ("done already", "2026-03-01", "done"), ("no date", "", "accepted")]:
+    for title, due, status in [
+        ("overdue", "2026-03-01", "accepted"),
+        ("due today", "2026-03-02", "accepted"),
+        ("on the next review day", "2026-03-16", "in_progress"),
+        ("a day after it", "2026-03-17", "accepted"),
+        ("done already", "2026-03-01", "done"),
+        ("no date", "", "accepted"),
+    ]:
         c = s.add_commitment(title, to="Acme", due=due)
         s.set_status(c, "accepted")
         if status != "accepted":
@@ -75,8 +82,11 @@ def test_due_section_holds_answered_commitments_overdue_or_due_by_the_next_revie
     s.add_commitment("proposed and due", to="Acme", due="2026-03-03")
     rs = ReviewService(s)
     rs.start()  # the next review defaults to 14 days ahead: 2026-03-16
-    assert sections(rs)["due"] == [("overdue", "overdue since 2026-03-01"), ("due today", "due 2026-03-02"),
-                                   ("on the next review day", "due 2026-03-16")]
+    assert sections(rs)["due"] == [
+        ("overdue", "overdue since 2026-03-01"),
+        ("due today", "due 2026-03-02"),
+        ("on the next review day", "due 2026-03-16"),
+    ]
     assert sections(rs)["proposed"] == [("proposed and due", "awaiting an answer, due 2026-03-03")]
 
 
@@ -109,8 +119,10 @@ def test_agreements_section_holds_review_dates_come_and_missing_consents(ws: Wor
     s.archive(s.add_agreement("archived draft", ["Ben"]))
     rs = ReviewService(s)
     rs.start()
-    assert sections(rs)["agreements"] == [("review today", "review date 2026-03-02 has come"),
-                                          ("waiting for Ben", "waiting for consent from Ben")]
+    assert sections(rs)["agreements"] == [
+        ("review today", "review date 2026-03-02 has come"),
+        ("waiting for Ben", "waiting for consent from Ben"),
+    ]
 
 
 def test_goals_section_holds_routine_goals_off_their_measure(ws: Workspace) -> None:
@@ -122,8 +134,10 @@ def test_goals_section_holds_routine_goals_off_their_measure(ws: Workspace) -> N
     s.add_goal("no measure", confidence=1)
     rs = ReviewService(s)
     rs.start()
-    assert sections(rs)["goals"] == [("minutes still above target", "off its measure: minutes 12, target 5"),
-                                     ("uptime below target", "off its measure: uptime 99, target 99.9")]
+    assert sections(rs)["goals"] == [
+        ("minutes still above target", "off its measure: minutes 12, target 5"),
+        ("uptime below target", "off its measure: uptime 99, target 99.9"),
+    ]
 
 
 def test_goals_section_holds_change_goals_low_falling_or_quiet(ws: Workspace, clock: Clock) -> None:
@@ -135,7 +149,10 @@ def test_goals_section_holds_change_goals_low_falling_or_quiet(ws: Workspace, cl
         for value in values:
             s.checkin(goal, confidence=value)
     clock.advance(days=-14)
-    quiet, recent = s.add_goal("quiet 14 days", kind="change"), s.add_goal("quiet 13 days", kind="change")
+    quiet, recent = (
+        s.add_goal("quiet 14 days", kind="change"),
+        s.add_goal("quiet 13 days", kind="change"),
+    )
     s.checkin(quiet, confidence=8)
     s.add_goal("never checked in", kind="change", confidence=9)
     clock.advance(days=1)
@@ -144,19 +161,26 @@ def test_goals_section_holds_change_goals_low_falling_or_quiet(ws: Workspace, cl
     clock.advance(days=13)
     rs = ReviewService(s)
     rs.start()
-    assert sections(rs)["goals"] == [("confidence 5", "confidence 5/10"),
-                                     ("falling", "confidence down 8 → 7"),
-                                     ("never checked in", "never checked in for 14 days"),
-                                     ("quiet 14 days", "no check-in for 14 days")]
+    assert sections(rs)["goals"] == [
+        ("confidence 5", "confidence 5/10"),
+        ("falling", "confidence down 8 → 7"),
+        ("never checked in", "never checked in for 14 days"),
+        ("quiet 14 days", "no check-in for 14 days"),
+    ]
     clock.advance(days=1)
     rs.end()
     rs.start()
     assert {"new, never checked in", "quiet 13 days"} <= set(titles(rs, "goals"))
 
 
-def test_changes_section_compares_the_board_at_the_last_review_with_now(ws: Workspace, clock: Clock) -> None:
+def test_changes_section_compares_the_board_at_the_last_review_with_now(
+    ws: Workspace, clock: Clock
+) -> None:
     s, ben = ws.service, add_member(ws, "Ben")
-    untouched, finished = s.add_commitment("untouched", to="Ben"), s.add_commitment("finished", to="Ben")
+    untouched, finished = (
+        s.add_commitment("untouched", to="Ben"),
+        s.add_commitment("finished", to="Ben"),
+    )
     edited, checked = s.add_goal("edited"), s.add_goal("checked in", confidence=9)
     rs = ReviewService(s)
     rs.start()
@@ -171,10 +195,12 @@ def test_changes_section_compares_the_board_at_the_last_review_with_now(ws: Work
     ben.add_goal("brand new", owners=["Ben"], confidence=9)
     second = rs.start()
     assert second.previous and second.since_heads
-    assert sections(rs)["changes"] == [("brand new", "new — by Ben"),
-                                       ("finished", "finished: dropped — by Ben"),
-                                       ("checked in", "changed: check-in — by Ben"),
-                                       ("edited", "changed: due — by Ana")]
+    assert sections(rs)["changes"] == [
+        ("brand new", "new — by Ben"),
+        ("finished", "finished: dropped — by Ben"),
+        ("checked in", "changed: check-in — by Ben"),
+        ("edited", "changed: due — by Ana"),
+    ]
     assert "untouched" in titles(rs, "proposed") and untouched
 
 
@@ -186,23 +212,39 @@ def test_whole_review_on_the_demo_board(tmp_path: Path, clock: Clock) -> None:
     s = ws.service
     rs = ReviewService(s)
     review = rs.start(attendees=["Ben", "Chen", "Dara"])
-    assert review.facilitator == s.me and [s.member_name(m) for m in review.attendees] == ["Ana", "Ben", "Chen", "Dara"]
+    assert review.facilitator == s.me and [s.member_name(m) for m in review.attendees] == [
+        "Ana",
+        "Ben",
+        "Chen",
+        "Dara",
+    ]
     assert review.heads and review.next_review == "2026-03-16" and review.timebox_seconds == 180
     assert sections(rs) == {
         "checkin": [("Check-in round", "")],
-        "due": [("Set up uptime alerts for the booking API", "overdue since 2026-02-28"),
-                ("Sign the PayBridge sandbox contract", "due 2026-03-07"),
-                ("Export last year's invoices for Dara", "due 2026-03-08"),
-                ("Run five patient interviews", "due 2026-03-09")],
-        "proposed": [("Migrate ticket inbox to the new tool", "awaiting an answer, due 2026-03-04"),
-                     ("Mock up the one-page registration form", "awaiting an answer, due 2026-03-12")],
-        "agreements": [("On-call handover every Monday", "review date 2026-02-27 has come"),
-                       ("Code review within one working day", "waiting for consent from Eli, Ben, Chen, Dara"),
-                       ("Design decisions are written down", "waiting for consent from Ana")],
-        "goals": [("Answer support tickets within a day", "off its measure: tickets answered same day 70, target 95%"),
-                  ("Keep the booking system up", "off its measure: uptime 99.1, target 99.9%"),
-                  ("Release every other Friday", "off its measure: releases on time 3, target 6"),
-                  ("First invoices paid through PayBridge", "confidence 4/10")],
+        "due": [
+            ("Set up uptime alerts for the booking API", "overdue since 2026-02-28"),
+            ("Sign the PayBridge sandbox contract", "due 2026-03-07"),
+            ("Export last year's invoices for Dara", "due 2026-03-08"),
+            ("Run five patient interviews", "due 2026-03-09"),
+        ],
+        "proposed": [
+            ("Migrate ticket inbox to the new tool", "awaiting an answer, due 2026-03-04"),
+            ("Mock up the one-page registration form", "awaiting an answer, due 2026-03-12"),
+        ],
+        "agreements": [
+            ("On-call handover every Monday", "review date 2026-02-27 has come"),
+            ("Code review within one working day", "waiting for consent from Eli, Ben, Chen, Dara"),
+            ("Design decisions are written down", "waiting for consent from Ana"),
+        ],
+        "goals": [
+            (
+                "Answer support tickets within a day",
+                "off its measure: tickets answered same day 70, target 95%",
+            ),
+            ("Keep the booking system up", "off its measure: uptime 99.1, target 99.9%"),
+            ("Release every other Friday", "off its measure: releases on time 3, target 6"),
+            ("First invoices paid through PayBridge", "confidence 4/10"),
+        ],
         "closing": [("Closing round", "")],
     }
     by_title = {i.title: i for i in rs.agenda()}
@@ -213,19 +255,33 @@ def test_whole_review_on_the_demo_board(tmp_path: Path, clock: Clock) -> None:
     clock.advance(minutes=4)
     assert rs.current().remaining == -60  # over the 3-minute timebox by a minute
     alerts = rs.next()
-    assert alerts.title == "Set up uptime alerts for the booking API" and rs.current().remaining == 180
+    assert (
+        alerts.title == "Set up uptime alerts for the booking API" and rs.current().remaining == 180
+    )
     rs.record(alerts.id, "renegotiated", "after the holidays", due="2026-03-09")
     clock.advance(minutes=2)
     rs.record(rs.next().id, "done")  # Sign the PayBridge sandbox contract
     rs.record(rs.next().id, "kept")  # Export last year's invoices
     interviews = rs.next()
-    rs.record(interviews.id, "new-commitment", title="Share interview notes", by="Farah", to="Dara",
-              due="2026-03-06")
+    rs.record(
+        interviews.id,
+        "new-commitment",
+        title="Share interview notes",
+        by="Farah",
+        to="Dara",
+        due="2026-03-06",
+    )
     rs.skip("proposed")
     handover = rs.next()
     assert handover.title == "On-call handover every Monday"
-    rs.record(handover.id, "agreement-reviewed", "Reminders work", helped="Fewer dropped incidents",
-              improve="Rotate who writes the note", concerns="none")
+    rs.record(
+        handover.id,
+        "agreement-reviewed",
+        "Reminders work",
+        helped="Fewer dropped incidents",
+        improve="Rotate who writes the note",
+        concerns="none",
+    )
     rs.record(rs.next().id, "dropped")  # Code review: a draft, retired
     rs.record(rs.next().id, "decision", "Ana consents after reading the notes")
     added = rs.add_item("Holiday cover for March")
@@ -244,16 +300,27 @@ def test_whole_review_on_the_demo_board(tmp_path: Path, clock: Clock) -> None:
 
     board = {r.label: r for c in ("commitments", "goals", "agreements") for r in s.list(c)}
     alerts_c = board["Set up uptime alerts for the booking API"]
-    assert isinstance(alerts_c, Commitment) and (alerts_c.status, alerts_c.due) == ("renegotiated", "2026-03-09")
+    assert isinstance(alerts_c, Commitment) and (alerts_c.status, alerts_c.due) == (
+        "renegotiated",
+        "2026-03-09",
+    )
     assert board["Sign the PayBridge sandbox contract"].status == "done"
     new = board["Share interview notes"]
-    assert isinstance(new, Commitment) and new.status == "proposed" and s.member_name(new.by) == "Farah"
+    assert (
+        isinstance(new, Commitment)
+        and new.status == "proposed"
+        and s.member_name(new.by) == "Farah"
+    )
     assert new.due == "2026-03-06" and new.goal == board["Run five patient interviews"].goal
     handover_a = board["On-call handover every Monday"]
-    assert isinstance(handover_a, Agreement) and handover_a.review_on == "2026-04-01"  # one month on
+    assert (
+        isinstance(handover_a, Agreement) and handover_a.review_on == "2026-04-01"
+    )  # one month on
     checkins = s.checkins_for(handover_a.id)
-    assert any("helped: Fewer dropped incidents" in c.note and c.learned == "Reminders work"
-               for c in checkins)
+    assert any(
+        "helped: Fewer dropped incidents" in c.note and c.learned == "Reminders work"
+        for c in checkins
+    )
     assert any(c.learned == "Timeboxes keep us honest" for c in checkins)  # the closing line
     assert s.get(by_title["Code review within one working day"].ref).status == "retired"
     assert board["Answer support tickets within a day"].status == "dropped"
@@ -266,20 +333,27 @@ def test_whole_review_on_the_demo_board(tmp_path: Path, clock: Clock) -> None:
     assert [r.id for r in listed] == [review.id] and isinstance(listed[0], Review)
     minutes = listed[0].minutes
     assert minutes == rs.export_markdown(review.id)
-    for line in ["- **Attendees:** Ana, Ben, Chen, Dara",
-                 "- **Ended:** 2026-03-02 10:06 UTC (36 min)",
-                 "- **Ana:** Rested after the weekend", "- **Ben:** Busy week ahead", "- **Dara:** —",
-                 "Outcome: **renegotiated** — new due 2026-03-09 — note: after the holidays",
-                 "## Commitments awaiting an answer\n\n*Skipped.*",
-                 "- Ana consents after reading the notes *(Design decisions are written down)*",
-                 "- Share interview notes — Farah → Dara, due 2026-03-06",
-                 "  - How it has helped: Fewer dropped incidents",
-                 "- **Chen:** Write agreements down",
-                 "Outcome: *skipped*", "Outcome: *none recorded*"]:
+    for line in [
+        "- **Attendees:** Ana, Ben, Chen, Dara",
+        "- **Ended:** 2026-03-02 10:06 UTC (36 min)",
+        "- **Ana:** Rested after the weekend",
+        "- **Ben:** Busy week ahead",
+        "- **Dara:** —",
+        "Outcome: **renegotiated** — new due 2026-03-09 — note: after the holidays",
+        "## Commitments awaiting an answer\n\n*Skipped.*",
+        "- Ana consents after reading the notes *(Design decisions are written down)*",
+        "- Share interview notes — Farah → Dara, due 2026-03-06",
+        "  - How it has helped: Fewer dropped incidents",
+        "- **Chen:** Write agreements down",
+        "Outcome: *skipped*",
+        "Outcome: *none recorded*",
+    ]:
         assert line in minutes
     assert minutes.index("Other items") < minutes.index("Commitments overdue")  # moved to second
 
-    with pytest.raises(RuleViolation, match=f"review {review.id} already ended at 2026-03-02 10:06"):
+    with pytest.raises(
+        RuleViolation, match=f"review {review.id} already ended at 2026-03-02 10:06"
+    ):
         rs.end(review.id)
     with pytest.raises(RuleViolation, match="no review is running: the last one .* ended"):
         rs.end()
@@ -328,7 +402,9 @@ def test_a_refused_board_change_records_no_outcome(ws: Workspace) -> None:
         rs.record(c, "dropped")
 
 
-def test_an_outcome_failing_halfway_leaves_no_trace(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_outcome_failing_halfway_leaves_no_trace(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = ws.service
     c = s.add_commitment("alerts", to="Acme", due="2026-03-03")
     s.set_status(c, "accepted")
@@ -354,7 +430,9 @@ def test_a_second_concurrent_review_is_refused_or_joined(ws: Workspace) -> None:
     s, ben = ws.service, add_member(ws, "Ben")
     rs, bens = ReviewService(s), ReviewService(ben)
     review = rs.start()
-    with pytest.raises(RuleViolation, match=f"Ana is facilitating {review.id} since 2026-03-02 09:30"):
+    with pytest.raises(
+        RuleViolation, match=f"Ana is facilitating {review.id} since 2026-03-02 09:30"
+    ):
         bens.start()
     joined = bens.start(join=True)
     assert joined.id == review.id and joined.attendees == [s.me, ben.me]
@@ -379,14 +457,17 @@ def test_attendees_add_lines_and_items_that_merge(ws: Workspace, tmp_path: Path)
     for side in (s, peer):
         review = ReviewService(side).running()
         assert review is not None
-        assert titles(ReviewService(side), "other") == ["Ana's topic", "Peer's topic"] or \
-            titles(ReviewService(side), "other") == ["Peer's topic", "Ana's topic"]
+        assert titles(ReviewService(side), "other") == ["Ana's topic", "Peer's topic"] or titles(
+            ReviewService(side), "other"
+        ) == ["Peer's topic", "Ana's topic"]
         assert sorted(r["text"] for r in review.rounds) == ["Here", "Joining from the train"]
         assert peer.me in review.attendees
     assert ReviewService(s).running() == ReviewService(peer).running()
 
 
-def test_reviews_started_on_two_offline_machines_both_carry_on(ws: Workspace, tmp_path: Path) -> None:
+def test_reviews_started_on_two_offline_machines_both_carry_on(
+    ws: Workspace, tmp_path: Path
+) -> None:
     s = ws.service
     peer = copy_of(s, tmp_path / "peer.db")
     mine, theirs = ReviewService(s).start(), ReviewService(peer).start()
@@ -426,7 +507,9 @@ def run_golden_review(ws: Workspace, clock: Clock) -> str:
     docs = s.add_commitment("Write the runbook", to="Ben", due="2026-03-10")
     ben.set_status(docs, "accepted")
     ben.add_commitment("Try the new pager", to="Ana")
-    handover = s.add_agreement("Monday handover", ["Ben"], review_on="2026-03-02", cadence="fortnightly")
+    handover = s.add_agreement(
+        "Monday handover", ["Ben"], review_on="2026-03-02", cadence="fortnightly"
+    )
     s.consent(handover)
     ben.consent(handover)
     s.add_goal("Uptime", metric="uptime", start=99, target=99.9, unit="%", owners=["Ben"])
@@ -442,11 +525,22 @@ def run_golden_review(ws: Workspace, clock: Clock) -> str:
     clock.advance(minutes=2)
     rs.record(rs.next().id, "dropped", "the old pager stays")
     clock.advance(minutes=3)
-    rs.record(rs.next().id, "agreement-reviewed", helped="No missed incidents",
-              improve="Shorter notes", concerns="none")
+    rs.record(
+        rs.next().id,
+        "agreement-reviewed",
+        helped="No missed incidents",
+        improve="Shorter notes",
+        concerns="none",
+    )
     clock.advance(minutes=4)
-    rs.record(rs.next().id, "new-commitment", title="Tune the uptime check", by="Ben", to="Ana",
-              due="2026-03-09")
+    rs.record(
+        rs.next().id,
+        "new-commitment",
+        title="Tune the uptime check",
+        by="Ben",
+        to="Ana",
+        due="2026-03-09",
+    )
     ReviewService(ben).add_item("Conference budget")
     clock.advance(minutes=2)
     rs.record(rs.next().id, "decision", "Two people go in May")

@@ -26,9 +26,20 @@ for i in range(int(sys.argv[2])):
 def test_an_edit_reported_as_saved_is_seen_by_a_fresh_process(ws: Workspace) -> None:
     goal = ws.service.add_goal("Durable")
     out = subprocess.run(
-        [sys.executable, "-c", ("import sys; from board.workspace import Workspace; "
-         "print(Workspace.open(sys.argv[1]).service.get(sys.argv[2]).title)"), str(ws.home), goal],
-        capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys; from board.workspace import Workspace; "
+                "print(Workspace.open(sys.argv[1]).service.get(sys.argv[2]).title)"
+            ),
+            str(ws.home),
+            goal,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "Durable"
 
 
@@ -37,8 +48,11 @@ def test_kill_9_mid_way_loses_no_saved_edit_and_leaves_the_file_readable(tmp_pat
     Workspace.init(home, "Orbit", "Ana").close()
     reported: list[str] = []
     for round_ in range(3):
-        proc = subprocess.Popen([sys.executable, "-c", EDIT_LOOP, str(home), "100000"],
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", EDIT_LOOP, str(home), "100000"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout is not None
         for _ in range(20 + 15 * round_):  # let it report some edits, then kill it mid-stream
             line = proc.stdout.readline()
@@ -100,8 +114,11 @@ def test_read_model_is_queryable_with_plain_sql(ws: Workspace) -> None:
 def test_another_process_writing_to_the_same_home_is_picked_up(ws: Workspace) -> None:
     events = []
     ws.service.subscribe(events.append)
-    subprocess.run([sys.executable, "-m", "board.cli", "--home", str(ws.home), "add", "goal", "From outside"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "board.cli", "--home", str(ws.home), "add", "goal", "From outside"],
+        check=True,
+        capture_output=True,
+    )
     deadline = time.monotonic() + 30
     while not ws.service.refresh() and time.monotonic() < deadline:
         time.sleep(0.05)

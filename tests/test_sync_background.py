@@ -19,8 +19,9 @@ async def test_background_node_syncs_edits_both_ways_and_reports_peers(tmp_path:
     ana_bg = BackgroundSync(ana, interfaces=LOOPBACK, discovery=False, on_event=events.append)
     ana_bg.start()
     assert ana_bg.error == "" and ana_bg.port > 0
-    ben_bg = BackgroundSync(ben, interfaces=LOOPBACK, discovery=False,
-                            peers=[("127.0.0.1", ana_bg.port)])
+    ben_bg = BackgroundSync(
+        ben, interfaces=LOOPBACK, discovery=False, peers=[("127.0.0.1", ana_bg.port)]
+    )
     ben_bg.start()
     try:
         assert await eventually(lambda: any(p.synced for p in ben_bg.peers()))

@@ -16,8 +16,14 @@ ENV = {**os.environ, "TEAMBOARD_INTERFACES": "127.0.0.1"}
 
 
 def tb(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([EXE, "--home", str(home), *args], env=ENV, capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [EXE, "--home", str(home), *args],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if check:
         assert result.returncode == 0, (args, result.stdout, result.stderr)
     return result
@@ -42,8 +48,13 @@ def test_invite_join_serve_sync_and_remove(tmp_path: Path) -> None:
     ana, ben = tmp_path / "ana", tmp_path / "ben"
     tb(ana, "init", "--team", "Orbit", "--name", "Ana")
     tb(ana, "add", "goal", "Before Ben")
-    inviter = subprocess.Popen([EXE, "--home", str(ana), "invite", "--no-discovery", "--expires", "2m"],
-                               env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    inviter = subprocess.Popen(
+        [EXE, "--home", str(ana), "invite", "--no-discovery", "--expires", "2m"],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         code = read_until(inviter.stdout, inviter, r"Invite code: (\S+)")
         assert re.fullmatch(r"\d+(-[a-z]+){3}", code)
@@ -55,12 +66,19 @@ def test_invite_join_serve_sync_and_remove(tmp_path: Path) -> None:
         assert inviter.returncode == 0
     finally:
         inviter.kill()
-    assert [g["title"] for g in json.loads(tb(ben, "list", "goals", "--json").stdout)] == ["Before Ben"]
+    assert [g["title"] for g in json.loads(tb(ben, "list", "goals", "--json").stdout)] == [
+        "Before Ben"
+    ]
 
     # Ben works offline, Ana serves, Ben syncs.
     tb(ben, "add", "commitment", "Ben's promise", "--to", "Ana")
-    server = subprocess.Popen([EXE, "--home", str(ana), "serve", "--port", "0", "--no-discovery"],
-                              env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [EXE, "--home", str(ana), "serve", "--port", "0", "--no-discovery"],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = read_until(server.stderr, server, r"on port (\d+)")
         synced = tb(ben, "sync", "--peer", f"127.0.0.1:{port}", "--no-discovery")
@@ -73,8 +91,16 @@ def test_invite_join_serve_sync_and_remove(tmp_path: Path) -> None:
         # Ana removes Ben: from then on Ben's connections are refused.
         tb(ana, "member", "remove", "Ben")
         time.sleep(1.5)  # the server polls the home for edits made by other processes
-        refused = tb(ben, "sync", "--peer", f"127.0.0.1:{port}", "--no-discovery", "--timeout", "5",
-                     check=False)
+        refused = tb(
+            ben,
+            "sync",
+            "--peer",
+            f"127.0.0.1:{port}",
+            "--no-discovery",
+            "--timeout",
+            "5",
+            check=False,
+        )
         assert refused.returncode == 1 and "no peer reachable" in refused.stderr
     finally:
         server.terminate()

@@ -34,8 +34,12 @@ class Seen:
 
 def node(team_id: str, fingerprint: str, port: int, seen: Seen) -> Discovery:
     return Discovery(
-        team_id, fingerprint, port, interfaces=LOOPBACK,
-        on_found=seen.found.append, on_lost=seen.lost.append,
+        team_id,
+        fingerprint,
+        port,
+        interfaces=LOOPBACK,
+        on_found=seen.found.append,
+        on_lost=seen.lost.append,
     )
 
 
@@ -66,8 +70,11 @@ async def test_nodes_of_another_team_are_ignored() -> None:
     mine, theirs = "team-" + secrets.token_hex(8), "team-" + secrets.token_hex(8)
     fp_a, fp_b, fp_c = (secrets.token_hex(32) for _ in range(3))
     seen_a, seen_b, seen_c = Seen(), Seen(), Seen()
-    nodes = [node(mine, fp_a, 40011, seen_a), node(mine, fp_b, 40012, seen_b),
-             node(theirs, fp_c, 40013, seen_c)]
+    nodes = [
+        node(mine, fp_a, 40011, seen_a),
+        node(mine, fp_b, 40012, seen_b),
+        node(theirs, fp_c, 40013, seen_c),
+    ]
     await asyncio.gather(*(n.start() for n in nodes))
     try:
         await eventually(lambda: peer_tag(fp_b) in seen_a.tags())
@@ -96,7 +103,9 @@ async def test_advertisement_reveals_no_team_or_member_names() -> None:
         for secret in ("Orbit", "Ana", team_id, fingerprint):
             assert secret not in everything
         assert info.properties == {
-            b"v": b"1", b"t": team_tag(team_id).encode(), b"p": peer_tag(fingerprint).encode()
+            b"v": b"1",
+            b"t": team_tag(team_id).encode(),
+            b"p": peer_tag(fingerprint).encode(),
         }
         assert info.port == 40021 and info.parsed_addresses() == ["127.0.0.1"]
     finally:

@@ -59,8 +59,15 @@ class Inviters:
         identity = Identity.generate()
         joined: list[Joiner] = []
         kwargs.setdefault("on_joined", joined.append)
-        host = InviteHost(CODE, expires_at, cert_pem=identity.cert_pem, team_id=TEAM,
-                          payload=PAYLOAD, clock=lambda: NOW, **kwargs)
+        host = InviteHost(
+            CODE,
+            expires_at,
+            cert_pem=identity.cert_pem,
+            team_id=TEAM,
+            payload=PAYLOAD,
+            clock=lambda: NOW,
+            **kwargs,
+        )
         await host.start(HOST, 0)
         self.hosts.append(host)
         return Inviter(host, identity, joined)
@@ -197,9 +204,7 @@ async def test_used_code_is_refused(make_inviter: Inviters) -> None:
     assert len(inviter.joined) == 1
 
 
-async def test_code_of_another_invite_is_refused_without_counting(
-    make_inviter: Inviters
-) -> None:
+async def test_code_of_another_invite_is_refused_without_counting(make_inviter: Inviters) -> None:
     inviter: Inviter = await make_inviter()
     with pytest.raises(InviteRefused, match="no such invite"):
         await join(HOST, inviter.port, "5-purple-sausage-tiger", Identity.generate().cert_pem, "B")

@@ -33,23 +33,41 @@ async def eventually(condition, timeout: float = PATIENCE) -> bool:  # type: ign
     return True
 
 
-async def invite_and_join(inviter: Workspace, home: Path, name: str, discovery: bool = False) -> Workspace:
+async def invite_and_join(
+    inviter: Workspace, home: Path, name: str, discovery: bool = False
+) -> Workspace:
     """Run `invite` on one side and `join` on the other, in this process."""
     ready: asyncio.Future[tuple[str, str, int]] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(run_invite(
-        inviter, expires=dt.timedelta(minutes=1), interfaces=LOOPBACK, discovery=discovery,
-        on_ready=lambda code, host, port: ready.set_result((code, host, port))))
+    task = asyncio.create_task(
+        run_invite(
+            inviter,
+            expires=dt.timedelta(minutes=1),
+            interfaces=LOOPBACK,
+            discovery=discovery,
+            on_ready=lambda code, host, port: ready.set_result((code, host, port)),
+        )
+    )
     code, host, port = await asyncio.wait_for(ready, 30)
-    joined = await run_join(home, code, name, peer=None if discovery else (host, port),
-                            interfaces=LOOPBACK, timeout=PATIENCE)
+    joined = await run_join(
+        home,
+        code,
+        name,
+        peer=None if discovery else (host, port),
+        interfaces=LOOPBACK,
+        timeout=PATIENCE,
+    )
     outcome = await asyncio.wait_for(task, 90)
     assert outcome.joined is not None and outcome.joined.name == name and outcome.synced
     return joined
 
 
 def tables(svc: BoardService) -> dict[str, list[dict[str, object]]]:
-    return {name: svc.store.rows(f"SELECT * FROM [{name}] ORDER BY " + ("item, type, seq" if name == "history" else "id"))
-            for name in readmodel.tables()}  # type: ignore[misc]
+    return {
+        name: svc.store.rows(
+            f"SELECT * FROM [{name}] ORDER BY " + ("item, type, seq" if name == "history" else "id")
+        )
+        for name in readmodel.tables()
+    }  # type: ignore[misc]
 
 
 def assert_identical(*services: BoardService) -> None:
@@ -74,10 +92,17 @@ async def client_round(
     """One sync round from ``ws`` to the node listening on ``port``, by a client node that
     stops afterwards; ``newcomer_of``: the member whose board an empty home is joining
     (trusted before the board, with its member list, is there)."""
-    extra = {} if newcomer_of is None else {
-        "extra_trust": [newcomer_of.identity.cert_pem], "team_id": newcomer_of.service.team().id}
-    client = SyncNode(ws.service, ws.identity, interfaces=LOOPBACK, listen=False, discovery=False,
-                      **extra)  # type: ignore[arg-type]
+    extra = (
+        {}
+        if newcomer_of is None
+        else {
+            "extra_trust": [newcomer_of.identity.cert_pem],
+            "team_id": newcomer_of.service.team().id,
+        }
+    )
+    client = SyncNode(
+        ws.service, ws.identity, interfaces=LOOPBACK, listen=False, discovery=False, **extra
+    )  # type: ignore[arg-type]
     await client.start()
     try:
         return await client.sync_round([("127.0.0.1", port)], timeout=timeout)
@@ -137,7 +162,9 @@ async def test_discovery_alone_finds_the_invite_and_a_peer(tmp_path: Path) -> No
     await a.start()
     await b.start()
     try:
-        assert await eventually(lambda: "found by zeroconf" in {g.title for g in ben.service.list("goals")})
+        assert await eventually(
+            lambda: "found by zeroconf" in {g.title for g in ben.service.list("goals")}
+        )
     finally:
         await b.stop()
         await a.stop()
@@ -147,14 +174,23 @@ async def test_live_push_reaches_a_connected_peer(tmp_path: Path) -> None:
     ana = Workspace.init(tmp_path / "ana", "Orbit", "Ana")
     ben = await invite_and_join(ana, tmp_path / "ben", "Ben")
     node = await serve(ana)
-    client = SyncNode(ben.service, ben.identity, interfaces=LOOPBACK, listen=False, discovery=False,
-                      peers=[("127.0.0.1", node.port)])
+    client = SyncNode(
+        ben.service,
+        ben.identity,
+        interfaces=LOOPBACK,
+        listen=False,
+        discovery=False,
+        peers=[("127.0.0.1", node.port)],
+    )
     await client.start()
     seen = []
     ben.service.subscribe(lambda e: seen.append(e))
     try:
-        assert await eventually(lambda: bool(client.links) and all(
-            link.synced.is_set() for link in client.links.values()))
+        assert await eventually(
+            lambda: (
+                bool(client.links) and all(link.synced.is_set() for link in client.links.values())
+            )
+        )
         goal = ana.service.add_goal("pushed live")
         assert await eventually(lambda: any(g.id == goal for g in ben.service.list("goals")))
         assert ben.service.get(goal).title == "pushed live"
@@ -195,9 +231,15 @@ async def test_a_removed_member_is_refused(tmp_path: Path) -> None:
 async def test_wrong_code_fails_and_creates_no_board(tmp_path: Path) -> None:
     ana = Workspace.init(tmp_path / "ana", "Orbit", "Ana")
     ready: asyncio.Future[tuple[str, str, int]] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(run_invite(
-        ana, expires=dt.timedelta(seconds=20), interfaces=LOOPBACK, discovery=False,
-        on_ready=lambda code, host, port: ready.set_result((code, host, port))))
+    task = asyncio.create_task(
+        run_invite(
+            ana,
+            expires=dt.timedelta(seconds=20),
+            interfaces=LOOPBACK,
+            discovery=False,
+            on_ready=lambda code, host, port: ready.set_result((code, host, port)),
+        )
+    )
     code, host, port = await asyncio.wait_for(ready, 30)
     number, *words = code.split("-")
     wrong = "-".join([number] + [w for w in WORDS if w not in words][:3])
@@ -209,14 +251,18 @@ async def test_wrong_code_fails_and_creates_no_board(tmp_path: Path) -> None:
         await task
 
 
-@pytest.mark.parametrize("raw, reason", [
-    (b"\x00\x00\x00\x02\xee\x00\x00", "unknown frame type"),
-    (b"\x7f\xff\xff\xff\x03", "exceeds the limit"),
-    (b"\x00\x00\x01\x00\x03only a few bytes", "truncated"),
-    (None, "version"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (b"\x00\x00\x00\x02\xee\x00\x00", "unknown frame type"),
+        (b"\x7f\xff\xff\xff\x03", "exceeds the limit"),
+        (b"\x00\x00\x01\x00\x03only a few bytes", "truncated"),
+        (None, "version"),
+    ],
+)
 async def test_garbage_from_a_member_closes_the_connection_and_leaves_the_board_unchanged(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, raw: bytes | None, reason: str) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, raw: bytes | None, reason: str
+) -> None:
     from sync.protocol import Hello, encode
 
     ana = Workspace.init(tmp_path / "ana", "Orbit", "Ana")

@@ -198,8 +198,11 @@ async def test_a_server_other_than_the_expected_member_is_refused(
 ) -> None:
     with pytest.raises(PeerRejected):
         await connect(
-            HOST, board.port, Trust(people.bob, people.members()),
-            expected_fingerprint=people.carol.fingerprint, handshake_timeout=WAIT,
+            HOST,
+            board.port,
+            Trust(people.bob, people.members()),
+            expected_fingerprint=people.carol.fingerprint,
+            handshake_timeout=WAIT,
         )
 
 

@@ -85,22 +85,36 @@ async def test_a_peers_goal_appears_on_the_board_without_any_step(tmp_path: Path
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for_board(pilot)
-            await wait_until(pilot, lambda: app.sync is not None and app.sync.port > 0,
-                             timeout=PATIENCE, what="sync to listen")
+            await wait_until(
+                pilot,
+                lambda: app.sync is not None and app.sync.port > 0,
+                timeout=PATIENCE,
+                what="sync to listen",
+            )
             assert app.sync is not None and app.sync.error == ""
             assert "offline" in app.sub_title
-            ben_sync = BackgroundSync(ben, interfaces=LOOPBACK, discovery=False,
-                                      peers=[("127.0.0.1", app.sync.port)])
+            ben_sync = BackgroundSync(
+                ben, interfaces=LOOPBACK, discovery=False, peers=[("127.0.0.1", app.sync.port)]
+            )
             ben_sync.start()
-            await wait_until(pilot, lambda: "1 peer" in app.sub_title, timeout=PATIENCE,
-                             what="Ben to connect")
+            await wait_until(
+                pilot, lambda: "1 peer" in app.sub_title, timeout=PATIENCE, what="Ben to connect"
+            )
             goal = ben.service.add_goal("Pushed by Ben")
             board = app.screen.query_one(BoardView)
-            await wait_until(pilot, lambda: goal in board.cards, timeout=PATIENCE,
-                             what="Ben's goal on Ana's board")
+            await wait_until(
+                pilot,
+                lambda: goal in board.cards,
+                timeout=PATIENCE,
+                what="Ben's goal on Ana's board",
+            )
             assert "Pushed by Ben" in screen_text(pilot)
-            await wait_until(pilot, lambda: "synced" in app.sub_title, timeout=PATIENCE,
-                             what="the last sync time in the header")
+            await wait_until(
+                pilot,
+                lambda: "synced" in app.sub_title,
+                timeout=PATIENCE,
+                what="the last sync time in the header",
+            )
     finally:
         if ben_sync is not None:
             ben_sync.stop()
@@ -113,9 +127,15 @@ async def test_join_from_the_welcome_screen_opens_the_team_board(tmp_path: Path)
     ana = Workspace.init(tmp_path / "ana", "Orbit", "Ana")
     ana.service.add_goal("Ana's first goal")
     ready: asyncio.Future[tuple[str, str, int]] = asyncio.get_running_loop().create_future()
-    invite = asyncio.create_task(run_invite(
-        ana, expires=dt.timedelta(minutes=2), interfaces=LOOPBACK, discovery=False,
-        on_ready=lambda code, host, port: ready.set_result((code, host, port))))
+    invite = asyncio.create_task(
+        run_invite(
+            ana,
+            expires=dt.timedelta(minutes=2),
+            interfaces=LOOPBACK,
+            discovery=False,
+            on_ready=lambda code, host, port: ready.set_result((code, host, port)),
+        )
+    )
     app = make_app(tmp_path / "ben")
     try:
         code, host, port = await asyncio.wait_for(ready, 30)
@@ -134,8 +154,12 @@ async def test_join_from_the_welcome_screen_opens_the_team_board(tmp_path: Path)
             await pilot.press(*code)
             await pilot.click("#join-peer")
             await pilot.press(*f"{host}:{port}", "enter")
-            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), timeout=PATIENCE,
-                             what="the joined board to open")
+            await wait_until(
+                pilot,
+                lambda: isinstance(app.screen, MainScreen),
+                timeout=PATIENCE,
+                what="the joined board to open",
+            )
             await wait_for_board(pilot)
             assert "Orbit" in app.sub_title and "Ben" in app.sub_title
             assert "Ana's first goal" in screen_text(pilot)
@@ -155,8 +179,16 @@ async def test_invite_from_the_members_view_reports_who_joined(tmp_path: Path) -
         host, port = modal.peer.rsplit(":", 1)
 
         def join() -> Workspace:
-            return asyncio.run(run_join(tmp_path / "ben", modal.code, "Ben", peer=(host, int(port)),
-                                        interfaces=LOOPBACK, timeout=PATIENCE))
+            return asyncio.run(
+                run_join(
+                    tmp_path / "ben",
+                    modal.code,
+                    "Ben",
+                    peer=(host, int(port)),
+                    interfaces=LOOPBACK,
+                    timeout=PATIENCE,
+                )
+            )
 
         ben = await asyncio.to_thread(join)
         try:
@@ -188,8 +220,12 @@ async def test_peers_view_lists_the_connected_peer_and_connects_by_address(tmp_p
     try:
         async with app.run_test(size=(120, 30)) as pilot:
             await wait_for_board(pilot)
-            await wait_until(pilot, lambda: app.sync is not None and app.sync.port > 0,
-                             timeout=PATIENCE, what="sync to listen")
+            await wait_until(
+                pilot,
+                lambda: app.sync is not None and app.sync.port > 0,
+                timeout=PATIENCE,
+                what="sync to listen",
+            )
             await pilot.press("7")
             await settle(pilot)
             view = app.screen.query_one(PeersView)
@@ -200,11 +236,17 @@ async def test_peers_view_lists_the_connected_peer_and_connects_by_address(tmp_p
             assert "bad peer address" in screen_text(pilot)
             field.value = ""
             await pilot.press(*f"127.0.0.1:{ben_sync.port}", "enter")
-            await wait_until(pilot, lambda: "in sync" in screen_text(pilot), timeout=PATIENCE,
-                             what="Ben listed as in sync")
+            await wait_until(
+                pilot,
+                lambda: "in sync" in screen_text(pilot),
+                timeout=PATIENCE,
+                what="Ben listed as in sync",
+            )
             table = view.query_one(ItemTable)
             assert table.row_count >= 1
-            assert "Ben" in screen_text(pilot) and f"127.0.0.1:{ben_sync.port}" in screen_text(pilot)
+            assert "Ben" in screen_text(pilot) and f"127.0.0.1:{ben_sync.port}" in screen_text(
+                pilot
+            )
             assert "1 peer" in app.sub_title
     finally:
         ben_sync.stop()

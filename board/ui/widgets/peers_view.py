@@ -75,8 +75,10 @@ class PeersView(View):
                         True,
                     )
                 )
-            names = {sync.node.member_name_for(r["id"]) if sync else r["id"][:12]: r
-                     for r in service.known_peers()}
+            names = {
+                sync.node.member_name_for(r["id"]) if sync else r["id"][:12]: r
+                for r in service.known_peers()
+            }
             connected = {p.name for p in live}
             for name, r in names.items():
                 if name in connected:
@@ -108,9 +110,8 @@ class PeersView(View):
         else:
             port = tb.sync.port
             count = sum(p.live for p in peers)
-            state = (
-                f"Listening on port {port} · {count} connected"
-                + (f" · last sync {tb.last_sync}" if tb.last_sync else "")
+            state = f"Listening on port {port} · {count} connected" + (
+                f" · last sync {tb.last_sync}" if tb.last_sync else ""
             )
         self.query_one("#peers-state", Static).update(state)
         rows: list[Row] = [
