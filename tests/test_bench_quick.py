@@ -30,8 +30,12 @@ FIGURES = [  # every figure the issue asks for, by the start of its name
 
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return python("-m", "bench", *args)
+
+
+def python(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bench", *args],
+        [sys.executable, *args],
         cwd=REPO,
         check=False,
         capture_output=True,
@@ -63,3 +67,12 @@ def test_an_unknown_group_is_refused_in_one_line(tmp_path: Path) -> None:
     run = bench("--only", "everything", "--cache", str(tmp_path / "cache"))
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == ["python -m bench: unknown group everything"]
+
+
+def test_the_receive_benchmark_reports_one_side_of_a_sync(tmp_path: Path) -> None:
+    run = python("bench/receive_bench.py", "100", "10", "1", "--cache", str(tmp_path))
+    assert run.returncode == 0, run.stderr[-3000:]
+    first = run.stdout.splitlines()[0]
+    assert first.startswith("receiving 10 new goals into a 100-item board: ours "), first
+    assert "automerge applying them" in first and "ratio" in first
+    assert "read-model rows" in run.stdout and "automerge apply" in run.stdout
