@@ -6,10 +6,11 @@ same rows as JSON.
 
 Full sizes: 1,000 and 10,000 items (50,000 for the open linearity figure), 1,000 + 1,000
 concurrent edits, 10 peers x 100 offline edits. ``--quick`` runs 200 / 1,000 items in under
-a minute; ``--smoke`` runs tiny sizes (used by the test suite, which checks that every
-figure reports a number, never the timings). Built boards are kept in ``--cache`` (default:
-``teamboard-bench-cache`` in the system temp directory) because building 10,000 or 50,000
-items takes a while; every run works on a copy.
+a minute (the test suite runs it, and checks that every figure reports a number, never the
+timings); ``--smoke`` runs tiny sizes, for trying out a change to a benchmark. Built
+boards are kept in ``--cache`` (default: ``teamboard-bench-cache`` in the system temp
+directory) because building 10,000 or 50,000 items takes a while; every run works on a
+copy.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="reduced sizes, under a minute")
-    size.add_argument("--smoke", action="store_true", help="tiny sizes, for the test suite")
+    size.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, for trying out a change to a benchmark"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON")
     parser.add_argument(
         "--cache",
