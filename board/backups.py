@@ -37,9 +37,9 @@ from storage.backup import (
     partial_path,
     place,
     seal,
-    sidecar,
     swap_in,
 )
+from storage.readonly import SHM, WAL, sidecar
 from storage.store import Store
 from sync.identity import Identity, IdentityError
 
@@ -80,7 +80,7 @@ def backup(home: Path, destination: Path, force: bool = False) -> BackupMade:
     destination = Path(destination).expanduser()
     if not has_board(home):
         raise HomeError(f"no board in {home} to back up")
-    if any(_same_file(destination, p) for p in (db, sidecar(db, "-wal"), sidecar(db, "-shm"))):
+    if any(_same_file(destination, p) for p in (db, sidecar(db, WAL), sidecar(db, SHM))):
         raise InvalidInput(f"{destination} is the board itself; give a new file name")
     if destination.is_dir():
         raise InvalidInput(f"{destination} is a directory; give a file name")
@@ -182,7 +182,7 @@ def restore(
             raise BoardError("the restored file did not pass integrity_check; nothing was changed")
         restored_hashes = files.read_board_rows(built).hashes
         kept = dated_sibling(db, "before-restore", clock())
-        keep = db.exists() or holds_data(sidecar(db, "-wal"))
+        keep = db.exists() or holds_data(sidecar(db, WAL))
         _refuse_if_open(db)  # again: someone may have started the app meanwhile
         swap_in(built, db, kept)
     return Restored(

@@ -9,7 +9,7 @@ import gc
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import wraps
 from typing import Any, Self, TypeVar, cast
 
@@ -401,6 +401,11 @@ class ServiceCore:
         """Write a new snapshot now; True if one was written."""
         with self._session():
             return self._maybe_compact(force=True)
+
+    def locked(self) -> AbstractContextManager[Any]:
+        """The lock the service holds whenever it reads or writes the document, for the
+        sync port, which hands the document to automerge's sync protocol directly."""
+        return self._lock
 
     def ready_to_receive(self) -> None:
         """Build what the receive path needs (the index that tells which records a change

@@ -4,8 +4,7 @@ service (and, when asked, the sync node). The CLI and the UI both start here."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
@@ -20,7 +19,10 @@ from sync.identity import Identity, IdentityError
 
 DB_FILE = "board.db"
 DOCTOR = "`teamboard doctor` says how to recover"
-OPENING_PAGE_CACHE = -256  # KiB (SQLite's default is 2,000)
+# KiB of page cache while opening (SQLite's default is 2,000): opening reads the tables and
+# the change log once, from end to end, and those pages need not stay in memory for as long
+# as the board is open; afterwards the cache grows again, with the pages actually reused.
+OPENING_PAGE_CACHE = 256
 
 
 class HomeError(BoardError):
@@ -35,19 +37,6 @@ def default_home() -> Path:
 
 def has_board(home: Path) -> bool:
     return (home / DB_FILE).exists()
-
-
-@contextmanager
-def _small_page_cache(store: Store) -> Iterator[None]:
-    """Opening reads the tables and the change log once, from end to end: through a small
-    page cache, so that pages read once do not stay in memory (2 MB) for as long as the
-    board is open. Afterwards the cache may grow again, with the pages actually reused."""
-    (size,) = store.conn.execute("PRAGMA cache_size").fetchone()
-    store.conn.execute(f"PRAGMA cache_size = {OPENING_PAGE_CACHE}")
-    try:
-        yield
-    finally:
-        store.conn.execute(f"PRAGMA cache_size = {int(size)}")
 
 
 class Workspace:
@@ -91,7 +80,7 @@ class Workspace:
             hint = "" if "newer teamboard" in str(exc) else f"; {DOCTOR}"
             raise HomeError(f"{exc}{hint}") from None
         try:
-            with _small_page_cache(store):
+            with store.page_cache(OPENING_PAGE_CACHE):
                 if on_tables is not None:
                     on_tables(BoardTables(store, identity.member_id, clock))
                 service = BoardService.open(

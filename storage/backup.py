@@ -16,10 +16,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from storage.readonly import read_only
-
-WAL = "-wal"
-SHM = "-shm"
+from storage.readonly import SHM, WAL, read_only, sidecar
 
 
 class CopyError(Exception):
@@ -41,10 +38,6 @@ def dated_sibling(path: Path, label: str, moment: dt.datetime | None = None) -> 
         candidate = path.with_name(f"{base}-{n}")
         n += 1
     return candidate
-
-
-def sidecar(path: Path, suffix: str) -> Path:
-    return path.with_name(path.name + suffix)
 
 
 def fsync_file(path: Path) -> None:

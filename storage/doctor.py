@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storage.readonly import read_only
+from storage.readonly import SHM, read_only, sidecar
 from storage.store import APPLICATION_ID, STORE_SCHEMA, Snapshot
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -256,7 +256,7 @@ def holder_pid(db: Path) -> int | None:
     Call it before this process opens ``db`` itself: POSIX drops a process's locks on a
     file when it closes any descriptor of it.
     """
-    shm = Path(str(db) + "-shm")
+    shm = sidecar(db, SHM)
     if not shm.exists():
         return None
     if sys.platform.startswith("linux"):

@@ -20,10 +20,18 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+WAL = "-wal"
+SHM = "-shm"
+
+
+def sidecar(path: Path, suffix: str) -> Path:
+    """The file SQLite keeps beside the database ``path`` (``suffix``: WAL, SHM...)."""
+    return path.with_name(path.name + suffix)
+
 
 def wal_files(path: Path) -> tuple[Path, Path]:
     """The ``-wal`` and ``-shm`` files of the database ``path``."""
-    return Path(f"{path}-wal"), Path(f"{path}-shm")
+    return sidecar(path, WAL), sidecar(path, SHM)
 
 
 @contextmanager

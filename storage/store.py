@@ -85,6 +85,19 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    @contextmanager
+    def page_cache(self, kib: int) -> Iterator[None]:
+        """Read through a page cache of ``kib`` KiB meanwhile (then as it was): a pass that
+        reads the file once from end to end need not leave its pages in memory."""
+        with self._lock:
+            (size,) = self.conn.execute("PRAGMA cache_size").fetchone()
+            self.conn.execute(f"PRAGMA cache_size = {-abs(int(kib))}")
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.conn.execute(f"PRAGMA cache_size = {int(size)}")
+
     def checkpoint(self) -> None:
         """Copy what the write-ahead log holds into the database file, as far as readers
         allow (never waits for them). Done at quiet moments: a commit that crosses

@@ -42,7 +42,7 @@ class ServicePort:
         object belongs to, each actor's last change), so the first batch from a peer
         does not wait for it; a sync node calls this as it starts."""
         self.service.ready_to_receive()
-        with self.service._lock:
+        with self.service.locked():
             self._ledger.catch_up(self.service.doc.doc)
 
     def heads(self) -> list[bytes]:
@@ -66,7 +66,7 @@ class ServicePort:
         self._receive([], _by_hash(signatures), merge)
 
     def generate_sync_message(self, state: am.SyncState) -> bytes | None:
-        with self.service._lock:
+        with self.service.locked():
             message = self.service.doc.doc.generate_sync_message(state)
         return None if message is None else bytes(message.encode())
 
