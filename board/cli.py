@@ -472,9 +472,17 @@ def _show_value(s: BoardService, key: str, value: Any) -> str:
 
 
 def _summary(s: BoardService, entry: HistoryEntry) -> str:
-    """The entry's changes with member ids shown as names."""
+    """The entry's changes with member ids shown as names (a commitment's ``to`` too, when
+    it is a member: a stream or an outside party stays as it is)."""
     named = {
-        key: [_show_value(s, key, v) if key in PEOPLE_FIELDS and v else v for v in values]
+        key: [
+            _show_value(s, key, v)
+            if key in PEOPLE_FIELDS and v
+            else s.member_name(v)
+            if key == "to" and isinstance(v, str) and v
+            else v
+            for v in values
+        ]
         for key, values in entry.changes.items()
     }
     return HistoryEntry(entry.item, entry.type, entry.at, entry.by, entry.action, named).summary()

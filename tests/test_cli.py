@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from board.cli import cli
+from board.workspace import Workspace
+from sync.identity import Identity
 
 from .conftest import Cli
 
@@ -197,3 +199,14 @@ def test_demo_builds_a_realistic_board(tmp_path: Path) -> None:
     kinds = {s["kind"] for s in json.loads(demo("list", "streams", "--json").stdout)}
     assert kinds == {"routine", "change"}
     assert len(json.loads(demo("list", "checkins", "--json").stdout)) >= 5
+
+
+def test_history_names_the_member_a_commitment_is_made_to(run: Cli) -> None:
+    ben = Identity.generate()
+    with Workspace.open(run.home) as ws:
+        ws.service.add_member(ben.member_id, "Ben", ben.cert_pem, ws.service.me)
+    to_ben = run("add", "commitment", "Review on-call", "--to", "Ben").stdout.strip()
+    to_acme = run("add", "commitment", "Ship the export", "--to", "Acme").stdout.strip()
+    assert "to=Ben," in run("history", to_ben).stdout
+    assert ben.member_id not in run("history", to_ben).stdout
+    assert "to=Acme," in run("history", to_acme).stdout  # an outside party, as it is
